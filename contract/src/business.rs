@@ -1,0 +1,389 @@
+//! Small-business damage claims: the rules the form and the server both apply.
+//! Each rule returns a [`FieldError`] whose `field` names the JSON body field.
+
+use serde::{Deserialize, Serialize};
+
+/// Loss up to this → 30,000원.
+pub const TIER1_MAX_LOSS: u64 = 300_000;
+/// Loss up to this → 50,000원; above → proof review.
+pub const TIER2_MAX_LOSS: u64 = 500_000;
+/// A sane upper bound for a reported loss (10억 원).
+pub const MAX_LOSS_WON: u64 = 1_000_000_000;
+pub const CHANNEL_CASH_WON: u64 = 50_000;
+pub const MAX_DESCRIPTION_CHARS: usize = 1000;
+pub const MAX_EVIDENCE_FILES: usize = 10;
+pub const MAX_EVIDENCE_BYTES: u64 = 10 * 1024 * 1024;
+/// The outage window a damage period must fall in.
+pub const OUTAGE_FIRST_DAY: Date = Date { year: 2022, month: 10, day: 15 };
+pub const OUTAGE_LAST_DAY: Date = Date { year: 2022, month: 10, day: 20 };
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub code: String,
+    /// Korean, written to be shown next to the field and in the error summary.
+    pub message: String,
+}
+
+fn field_error(field: &str, code: &str, message: &str) -> FieldError {
+    FieldError { field: field.into(), code: code.into(), message: message.into() }
+}
+
+/// Full-width digits (０-９) become ASCII; spaces and hyphens (any width) go.
+pub fn normalize_digits(input: &str) -> String {
+    input
+        .chars()
+        .filter_map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32),
+            ' ' | '\u{3000}' | '\t' | '-' | '－' | '‐' | '‑' | '–' | '—' => None,
+            c => Some(c),
+        })
+        .collect()
+}
+
+/// A verified 사업자등록번호, kept as its 10 digits.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Brn(String);
+
+impl Brn {
+    /// Accepts `124-81-00998`, `1248100998`, spaces and full-width digits.
+    pub fn parse(input: &str) -> Result<Brn, FieldError> {
+        let f = |code, msg| Err(field_error("brn", code, msg));
+        let digits = normalize_digits(input);
+        if digits.is_empty() {
+            return f("required", "사업자등록번호를 입력해 주세요.");
+        }
+        if !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return f("not_digits", "사업자등록번호는 숫자로만 입력해 주세요.");
+        }
+        if digits.len() != 10 {
+            return f("length", "사업자등록번호는 10자리예요. 예: 124-81-00998");
+        }
+        let d: Vec<u32> = digits.bytes().map(|b| (b - b'0') as u32).collect();
+        // 0000000000 passes the checksum: the tax-office code starts at 101 and
+        // the serial number at 0001.
+        let office = d[0] * 100 + d[1] * 10 + d[2];
+        let serial = d[5] * 1000 + d[6] * 100 + d[7] * 10 + d[8];
+        if office < 101 || serial == 0 {
+            return f("structure", "있을 수 없는 사업자등록번호예요. 사업자등록증의 번호를 확인해 주세요.");
+        }
+        const W: [u32; 9] = [1, 3, 7, 1, 3, 7, 1, 3, 5];
+        let sum: u32 = d.iter().zip(W).map(|(x, w)| x * w).sum::<u32>() + d[8] * 5 / 10;
+        if (10 - sum % 10) % 10 != d[9] {
+            return f("checksum", "사업자등록번호가 맞지 않아요. 마지막 자리까지 다시 확인해 주세요.");
+        }
+        Ok(Brn(digits))
+    }
+
+    pub fn digits(&self) -> &str {
+        &self.0
+    }
+
+    /// `124-81-00998`.
+    pub fn display(&self) -> String {
+        format!("{}-{}-{}", &self.0[..3], &self.0[3..5], &self.0[5..])
+    }
+}
+
+/// A Korean mobile or landline number, normalised to its hyphenated form.
+pub fn parse_phone(input: &str) -> Result<String, FieldError> {
+    let d = normalize_digits(input);
+    let bad = || field_error("phone", "format", "연락처 형식이 맞지 않아요. 예: 010-1234-5678, 02-123-4567");
+    if d.is_empty() {
+        return Err(field_error("phone", "required", "연락처를 입력해 주세요."));
+    }
+    if !d.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let split = |area: usize| -> Option<String> {
+        let rest = &d[area..];
+        let mid = match rest.len() {
+            7 => 3,
+            8 => 4,
+            _ => return None,
+        };
+        if rest.starts_with('0') {
+            return None;
+        }
+        Some(format!("{}-{}-{}", &d[..area], &rest[..mid], &rest[mid..]))
+    };
+    let out = if d.starts_with("010") {
+        (d.len() == 11).then(|| format!("{}-{}-{}", &d[..3], &d[3..7], &d[7..]))
+    } else if ["011", "016", "017", "018", "019", "070"].iter().any(|p| d.starts_with(p)) {
+        split(3)
+    } else if d.starts_with("02") {
+        split(2)
+    } else if d.len() == 8 && ["15", "16", "18"].iter().any(|p| d.starts_with(p)) {
+        Some(format!("{}-{}", &d[..4], &d[4..])) // 대표번호 such as 1577-3754
+    } else if d.len() >= 3 && d.starts_with('0') && (b'3'..=b'6').contains(&d.as_bytes()[1]) && (b'1'..=b'5').contains(&d.as_bytes()[2]) {
+        split(3) // 지역번호 031–064
+    } else {
+        None
+    };
+    out.ok_or_else(bad)
+}
+
+/// Optional e-mail: empty is fine, anything else needs one `@` and a dotted domain.
+pub fn check_email(input: &str) -> Result<Option<String>, FieldError> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let ok = s.len() <= 254
+        && !s.contains(char::is_whitespace)
+        && s.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && !domain.contains('@') && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+        });
+    if ok { Ok(Some(s.to_string())) } else { Err(field_error("email", "format", "이메일 주소 형식이 맞지 않아요. 예: name@example.com")) }
+}
+
+/// `1,234,000`, `１２３４０００`, `1234000원` → 1234000; positive and bounded.
+pub fn parse_loss_won(input: &str) -> Result<u64, FieldError> {
+    let s: String = normalize_digits(input).chars().filter(|c| *c != ',' && *c != '，').collect();
+    let s = s.strip_suffix('원').unwrap_or(&s);
+    let f = |code, msg| Err(field_error("loss_won", code, msg));
+    if s.is_empty() {
+        return f("required", "매출 손실 금액을 입력해 주세요.");
+    }
+    if !s.bytes().all(|b| b.is_ascii_digit()) {
+        return f("not_digits", "매출 손실 금액은 숫자로만 입력해 주세요.");
+    }
+    match s.parse::<u64>() {
+        Ok(0) => f("not_positive", "매출 손실 금액은 1원 이상이어야 해요."),
+        Ok(n) if n <= MAX_LOSS_WON => Ok(n),
+        _ => f("too_large", "매출 손실 금액은 10억 원 이하로 입력해 주세요."),
+    }
+}
+
+/// What a reported loss leads to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Support {
+    Won { won: u64 },
+    Review { requires_review: bool },
+}
+
+/// The support tiers of the campaign; the server never trusts a client's figure.
+pub fn support_for(loss_won: u64) -> Support {
+    match loss_won {
+        0..=TIER1_MAX_LOSS => Support::Won { won: 30_000 },
+        ..=TIER2_MAX_LOSS => Support::Won { won: 50_000 },
+        _ => Support::Review { requires_review: true },
+    }
+}
+
+/// A calendar date (`2022-10-15` on the wire).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Date {
+    pub year: i32,
+    pub month: u32,
+    pub day: u32,
+}
+
+impl Date {
+    pub fn parse(s: &str) -> Option<Date> {
+        let b = s.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let n = |r: core::ops::Range<usize>| s.get(r).filter(|p| p.bytes().all(|c| c.is_ascii_digit()))?.parse().ok();
+        let (year, month, day): (i32, u32, u32) = (n(0..4)?, n(5..7)?, n(8..10)?);
+        let valid = (1..=12).contains(&month) && day >= 1 && day <= crate::time::days_in_month(year as i64, month);
+        valid.then_some(Date { year, month, day })
+    }
+}
+
+impl core::fmt::Display for Date {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl Serialize for Date {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Date::parse(&s).ok_or_else(|| serde::de::Error::custom("expected a date as YYYY-MM-DD"))
+    }
+}
+
+/// The damage period: both days inside the outage window, in order.
+pub fn check_period(from: Option<Date>, to: Option<Date>) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let window = "10월 15일부터 10월 20일 사이의 날짜를 골라 주세요.";
+    for (field, date) in [("period_from", from), ("period_to", to)] {
+        match date {
+            None => errors.push(field_error(field, "required", "피해 기간을 입력해 주세요.")),
+            Some(d) if d < OUTAGE_FIRST_DAY || d > OUTAGE_LAST_DAY => errors.push(field_error(field, "out_of_range", window)),
+            Some(_) => {}
+        }
+    }
+    if let (Some(f), Some(t)) = (from, to) {
+        if errors.is_empty() && f > t {
+            errors.push(field_error("period_to", "before_start", "피해 기간의 끝은 시작과 같거나 그 뒤여야 해요."));
+        }
+    }
+    errors
+}
+
+/// Required non-empty text of at most `max` characters (after trimming).
+pub fn check_text(field: &str, value: &str, max: usize, what: &str) -> Result<String, FieldError> {
+    let v = value.trim();
+    if v.is_empty() {
+        Err(field_error(field, "required", &format!("{what}을(를) 입력해 주세요.")))
+    } else if v.chars().count() > max {
+        Err(field_error(field, "too_long", &format!("{what}은(는) {max}자 이하로 입력해 주세요.")))
+    } else {
+        Ok(v.to_string())
+    }
+}
+
+/// Evidence file types, decided by the file's first bytes, never its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileKind {
+    Jpeg,
+    Png,
+    Heic,
+    Pdf,
+}
+
+impl FileKind {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            FileKind::Jpeg => "image/jpeg",
+            FileKind::Png => "image/png",
+            FileKind::Heic => "image/heic",
+            FileKind::Pdf => "application/pdf",
+        }
+    }
+}
+
+/// How many leading bytes [`sniff`] needs.
+pub const SNIFF_BYTES: usize = 12;
+
+pub fn sniff(head: &[u8]) -> Option<FileKind> {
+    if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(FileKind::Jpeg)
+    } else if head.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some(FileKind::Png)
+    } else if head.starts_with(b"%PDF-") {
+        Some(FileKind::Pdf)
+    } else if head.len() >= 12 && &head[4..8] == b"ftyp" && [&b"heic"[..], b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1"].contains(&&head[8..12]) {
+        Some(FileKind::Heic)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn real_registration_numbers_pass_in_every_written_form() {
+        for n in ["124-81-00998", "1248100998", "124 81 00998", "１２４－８１－００９９８", "120-81-47521", "220-81-62517", "107-86-14075"] {
+            assert!(Brn::parse(n).is_ok(), "{n}");
+        }
+        assert_eq!(Brn::parse("１２４８１００９９８").unwrap().display(), "124-81-00998");
+    }
+
+    #[test]
+    fn bad_registration_numbers_get_a_specific_reason() {
+        let code = |n: &str| Brn::parse(n).unwrap_err().code;
+        assert_eq!(code("124-81-00997"), "checksum");
+        assert_eq!(code("1234567890"), "checksum");
+        assert_eq!(code("0000000000"), "structure");
+        assert_eq!(code("124-81-0099"), "length");
+        assert_eq!(code("124-81-0099a"), "not_digits");
+        assert_eq!(code("  "), "required");
+    }
+
+    #[test]
+    fn support_tiers_switch_exactly_at_the_limits() {
+        assert_eq!(support_for(1), Support::Won { won: 30_000 });
+        assert_eq!(support_for(300_000), Support::Won { won: 30_000 });
+        assert_eq!(support_for(300_001), Support::Won { won: 50_000 });
+        assert_eq!(support_for(500_000), Support::Won { won: 50_000 });
+        assert_eq!(support_for(500_001), Support::Review { requires_review: true });
+        assert_eq!(serde_json_value(support_for(1)), r#"{"won":30000}"#);
+        assert_eq!(serde_json_value(support_for(500_001)), r#"{"requires_review":true}"#);
+    }
+
+    fn serde_json_value(s: Support) -> String {
+        serde_json::to_string(&s).unwrap()
+    }
+
+    #[test]
+    fn loss_amounts_accept_commas_and_refuse_nonsense() {
+        assert_eq!(parse_loss_won("1,234,000").unwrap(), 1_234_000);
+        assert_eq!(parse_loss_won("300000원").unwrap(), 300_000);
+        assert_eq!(parse_loss_won("３００，０００").unwrap(), 300_000);
+        assert_eq!(parse_loss_won("0").unwrap_err().code, "not_positive");
+        assert_eq!(parse_loss_won("-5").unwrap_err().code, "not_digits");
+        assert_eq!(parse_loss_won("1.5").unwrap_err().code, "not_digits");
+        assert_eq!(parse_loss_won("").unwrap_err().code, "required");
+        assert_eq!(parse_loss_won("1000000001").unwrap_err().code, "too_large");
+        assert_eq!(parse_loss_won("99999999999999999999999").unwrap_err().code, "too_large");
+    }
+
+    #[test]
+    fn phones_are_normalised_mobile_or_landline() {
+        assert_eq!(parse_phone("01012345678").unwrap(), "010-1234-5678");
+        assert_eq!(parse_phone("010 1234 5678").unwrap(), "010-1234-5678");
+        assert_eq!(parse_phone("02-123-4567").unwrap(), "02-123-4567");
+        assert_eq!(parse_phone("0212345678").unwrap(), "02-1234-5678");
+        assert_eq!(parse_phone("031-123-4567").unwrap(), "031-123-4567");
+        assert_eq!(parse_phone("064-7123-4567").unwrap(), "064-7123-4567");
+        assert_eq!(parse_phone("1577-3754").unwrap(), "1577-3754");
+        assert_eq!(parse_phone("070-1234-5678").unwrap(), "070-1234-5678");
+        for bad in ["0101234567", "12345", "010-1234-567a", "099-123-4567", "02-012-3456"] {
+            assert_eq!(parse_phone(bad).unwrap_err().code, "format", "{bad}");
+        }
+        assert_eq!(parse_phone("").unwrap_err().code, "required");
+    }
+
+    #[test]
+    fn email_is_optional_but_checked_when_given() {
+        assert_eq!(check_email(" ").unwrap(), None);
+        assert_eq!(check_email("owner@shop.co.kr").unwrap().as_deref(), Some("owner@shop.co.kr"));
+        for bad in ["owner", "owner@", "@shop.kr", "a@b", "a b@c.kr", "a@@c.kr"] {
+            assert!(check_email(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_period_must_lie_in_the_outage_window_in_order() {
+        let d = |s| Date::parse(s);
+        assert!(check_period(d("2022-10-15"), d("2022-10-20")).is_empty());
+        assert!(check_period(d("2022-10-16"), d("2022-10-16")).is_empty());
+        assert_eq!(check_period(d("2022-10-14"), d("2022-10-16"))[0].code, "out_of_range");
+        assert_eq!(check_period(d("2022-10-18"), d("2022-10-16"))[0].code, "before_start");
+        assert_eq!(check_period(None, d("2022-10-21")).len(), 2);
+        assert_eq!(Date::parse("2022-02-30"), None);
+        assert_eq!(Date::parse("2022-1-05"), None);
+    }
+
+    #[test]
+    fn file_type_comes_from_the_first_bytes() {
+        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0]), Some(FileKind::Jpeg));
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Some(FileKind::Png));
+        assert_eq!(sniff(b"%PDF-1.7\n"), Some(FileKind::Pdf));
+        assert_eq!(sniff(b"\0\0\0\x18ftypheic\0\0"), Some(FileKind::Heic));
+        assert_eq!(sniff(b"MZ\x90\0\x03\0\0\0"), None); // a Windows executable renamed .jpg
+        assert_eq!(sniff(b"\0\0\0\x18ftypmp42"), None);
+        assert_eq!(sniff(b""), None);
+    }
+
+    #[test]
+    fn text_fields_are_required_and_bounded() {
+        assert_eq!(check_text("business_name", "  카카오 분식 ", 50, "상호").unwrap(), "카카오 분식");
+        assert_eq!(check_text("business_name", " ", 50, "상호").unwrap_err().code, "required");
+        assert_eq!(check_text("description", &"가".repeat(1001), 1000, "피해 내용").unwrap_err().code, "too_long");
+    }
+}
