@@ -7,8 +7,6 @@ use std::process::Command;
 pub type Result<T = ()> = std::result::Result<T, String>;
 
 pub const TRUNK_VERSION: &str = "0.21.14";
-/// Debian's binaryen 108 emits a wasm that dies at start; npm's 132 is right.
-pub const BINARYEN_NPM: &str = "binaryen";
 
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
@@ -18,7 +16,8 @@ pub fn e2e_dir() -> PathBuf {
     root().join("tests/e2e")
 }
 
-/// PATH with cargo's bin dir and the npm tools (wasm-opt) first.
+/// PATH with cargo's bin dir and the npm tools first: wasm-opt comes from npm's
+/// binaryen 132, because Debian's binaryen 108 emits a wasm that dies at start.
 pub fn tool_path() -> String {
     let cargo_bin = std::env::var("CARGO_HOME")
         .map(PathBuf::from)
@@ -130,4 +129,14 @@ fn ensure_npm() -> Result {
     }
     // Browsers come from apt; Playwright must never download its own.
     run(cmd("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir).env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))
+}
+
+/// Lighthouse lives in its own npm project: only the bench needs it.
+pub fn ensure_lighthouse() -> Result {
+    let dir = root().join("xtask/lighthouse");
+    if dir.join("node_modules/lighthouse").exists() {
+        return Ok(());
+    }
+    // 13.x needs Node 22; 12.2.3 runs on Node 20.
+    run(cmd("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir))
 }
