@@ -31,14 +31,19 @@ fn field_error(field: &str, code: &str, message: &str) -> FieldError {
 
 /// Full-width digits (０-９) become ASCII; spaces and hyphens (any width) go.
 pub fn normalize_digits(input: &str) -> String {
-    input
-        .chars()
-        .filter_map(|c| match c {
-            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32),
-            ' ' | '\u{3000}' | '\t' | '-' | '－' | '‐' | '‑' | '–' | '—' => None,
-            c => Some(c),
-        })
-        .collect()
+    input.chars().map(fold_width).filter(|c| !c.is_whitespace() && !is_dash(*c)).collect()
+}
+
+fn fold_width(c: char) -> char {
+    match c {
+        '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+        '，' => ',',
+        c => c,
+    }
+}
+
+fn is_dash(c: char) -> bool {
+    matches!(c, '-' | '－' | '‐' | '‑' | '–' | '—')
 }
 
 /// A verified 사업자등록번호, kept as its 10 digits.
@@ -139,7 +144,8 @@ pub fn check_email(input: &str) -> Result<Option<String>, FieldError> {
 
 /// `1,234,000`, `１２３４０００`, `1234000원` → 1234000; positive and bounded.
 pub fn parse_loss_won(input: &str) -> Result<u64, FieldError> {
-    let s: String = normalize_digits(input).chars().filter(|c| *c != ',' && *c != '，').collect();
+    // Not normalize_digits: a minus sign here is an error, not a separator.
+    let s: String = input.chars().map(fold_width).filter(|c| !c.is_whitespace() && *c != ',').collect();
     let s = s.strip_suffix('원').unwrap_or(&s);
     let f = |code, msg| Err(field_error("loss_won", code, msg));
     if s.is_empty() {
@@ -186,8 +192,8 @@ impl Date {
         if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
             return None;
         }
-        let n = |r: core::ops::Range<usize>| s.get(r).filter(|p| p.bytes().all(|c| c.is_ascii_digit()))?.parse().ok();
-        let (year, month, day): (i32, u32, u32) = (n(0..4)?, n(5..7)?, n(8..10)?);
+        let n = |r: core::ops::Range<usize>| -> Option<u32> { s.get(r).filter(|p| p.bytes().all(|c| c.is_ascii_digit()))?.parse().ok() };
+        let (year, month, day) = (n(0..4)? as i32, n(5..7)?, n(8..10)?);
         let valid = (1..=12).contains(&month) && day >= 1 && day <= crate::time::days_in_month(year as i64, month);
         valid.then_some(Date { year, month, day })
     }
@@ -385,5 +391,362 @@ mod tests {
         assert_eq!(check_text("business_name", "  카카오 분식 ", 50, "상호").unwrap(), "카카오 분식");
         assert_eq!(check_text("business_name", " ", 50, "상호").unwrap_err().code, "required");
         assert_eq!(check_text("description", &"가".repeat(1001), 1000, "피해 내용").unwrap_err().code, "too_long");
+    }
+}
+
+/// Services a business can say the outage hit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Service {
+    KakaotalkChannel,
+    KakaotalkGift,
+    KakaoT,
+    KakaoPay,
+    KakaoMap,
+    Other,
+}
+
+impl Service {
+    pub const ALL: [Service; 6] =
+        [Service::KakaotalkChannel, Service::KakaotalkGift, Service::KakaoT, Service::KakaoPay, Service::KakaoMap, Service::Other];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Service::KakaotalkChannel => "카카오톡 채널",
+            Service::KakaotalkGift => "카카오톡 선물하기",
+            Service::KakaoT => "카카오T",
+            Service::KakaoPay => "카카오페이",
+            Service::KakaoMap => "카카오맵",
+            Service::Other => "기타",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceCategory {
+    SmallBusinessCert,
+    SalesLoss,
+    ServiceUse,
+    Bankbook,
+}
+
+impl EvidenceCategory {
+    pub const ALL: [EvidenceCategory; 4] =
+        [EvidenceCategory::SmallBusinessCert, EvidenceCategory::SalesLoss, EvidenceCategory::ServiceUse, EvidenceCategory::Bankbook];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            EvidenceCategory::SmallBusinessCert => "소상공인 확인서",
+            EvidenceCategory::SalesLoss => "매출 감소 증빙",
+            EvidenceCategory::ServiceUse => "카카오 서비스 이용 증빙",
+            EvidenceCategory::Bankbook => "통장 사본",
+        }
+    }
+}
+
+/// Banks by their KFTC (금융결제원) code.
+pub const BANKS: &[(&str, &str)] = &[
+    ("002", "KDB산업은행"), ("003", "IBK기업은행"), ("004", "KB국민은행"), ("007", "수협은행"), ("011", "NH농협은행"),
+    ("012", "지역농·축협"), ("020", "우리은행"), ("023", "SC제일은행"), ("027", "한국씨티은행"), ("031", "iM뱅크(대구은행)"),
+    ("032", "부산은행"), ("034", "광주은행"), ("035", "제주은행"), ("037", "전북은행"), ("039", "경남은행"),
+    ("045", "새마을금고"), ("048", "신협"), ("050", "저축은행"), ("071", "우체국"), ("081", "하나은행"),
+    ("088", "신한은행"), ("089", "케이뱅크"), ("090", "카카오뱅크"), ("092", "토스뱅크"),
+];
+
+pub fn bank_name(code: &str) -> Option<&'static str> {
+    BANKS.iter().find(|(c, _)| *c == code).map(|(_, n)| *n)
+}
+
+/// Account number: digits only once hyphens and spaces are stripped.
+pub fn parse_account_no(input: &str) -> Result<String, FieldError> {
+    let d = normalize_digits(input);
+    if d.is_empty() {
+        Err(field_error("payout.account_no", "required", "계좌번호를 입력해 주세요."))
+    } else if !d.bytes().all(|b| b.is_ascii_digit()) {
+        Err(field_error("payout.account_no", "not_digits", "계좌번호는 숫자로만 입력해 주세요. 하이픈(-)은 넣어도 돼요."))
+    } else if !(10..=16).contains(&d.len()) {
+        Err(field_error("payout.account_no", "length", "계좌번호는 10~16자리예요. 통장에 적힌 번호를 확인해 주세요."))
+    } else {
+        Ok(d)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceRef {
+    pub upload_id: String,
+    pub category: EvidenceCategory,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payout {
+    pub bank_code: String,
+    pub account_no: String,
+    pub holder: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consents {
+    pub privacy_required: bool,
+    #[serde(default)]
+    pub marketing: Option<bool>,
+}
+
+/// `POST /v1/damage-claims` body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DamageClaimRequest {
+    pub brn: String,
+    pub business_name: String,
+    pub representative: String,
+    pub phone: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    pub services: Vec<Service>,
+    /// What "기타" means, when `services` has `other`.
+    #[serde(default)]
+    pub services_other: Option<String>,
+    pub paid_service: bool,
+    pub period_from: String,
+    pub period_to: String,
+    pub loss_won: u64,
+    pub description: String,
+    pub evidence: Vec<EvidenceRef>,
+    pub payout: Payout,
+    pub consents: Consents,
+}
+
+/// A request that passed every rule, normalised (digits only, hyphenated phone, trimmed text).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidDamageClaim {
+    pub brn: Brn,
+    pub request: DamageClaimRequest,
+    pub support: Support,
+}
+
+pub const MAX_NAME_CHARS: usize = 50;
+
+/// Step 1: the business.
+pub fn check_business(brn: &str, name: &str, representative: &str, phone: &str, email: &str) -> Vec<FieldError> {
+    let mut e = Vec::new();
+    e.extend(Brn::parse(brn).err());
+    e.extend(check_text("business_name", name, MAX_NAME_CHARS, "상호").err());
+    e.extend(check_text("representative", representative, MAX_NAME_CHARS, "대표자명").err());
+    e.extend(parse_phone(phone).err());
+    e.extend(check_email(email).err());
+    e
+}
+
+/// Step 2: the damage (the loss arrives already parsed by [`parse_loss_won`]).
+pub fn check_damage(services: &[Service], other: Option<&str>, from: Option<Date>, to: Option<Date>, description: &str) -> Vec<FieldError> {
+    let mut e = Vec::new();
+    if services.is_empty() {
+        e.push(field_error("services", "required", "피해를 입은 서비스를 하나 이상 골라 주세요."));
+    } else if services.contains(&Service::Other) {
+        e.extend(check_text("services_other", other.unwrap_or(""), MAX_NAME_CHARS, "기타 서비스 이름").err());
+    }
+    e.extend(check_period(from, to));
+    e.extend(check_text("description", description, MAX_DESCRIPTION_CHARS, "피해 내용").err());
+    e
+}
+
+/// Step 3: evidence; proof of lost sales is needed above the second tier.
+pub fn check_evidence(evidence: &[EvidenceRef], loss_won: u64) -> Vec<FieldError> {
+    let mut e = Vec::new();
+    if evidence.len() > MAX_EVIDENCE_FILES {
+        e.push(field_error("evidence", "too_many", "증빙 파일은 10개까지 올릴 수 있어요."));
+    }
+    if loss_won > TIER2_MAX_LOSS && !evidence.iter().any(|x| x.category == EvidenceCategory::SalesLoss) {
+        e.push(field_error("evidence", "sales_loss_required", "손실이 50만 원을 넘으면 매출 감소 증빙을 올려 주세요."));
+    }
+    e
+}
+
+/// Step 4: the payout account.
+pub fn check_payout(p: &Payout) -> Vec<FieldError> {
+    let mut e = Vec::new();
+    if bank_name(&p.bank_code).is_none() {
+        e.push(field_error("payout.bank_code", "required", "은행을 골라 주세요."));
+    }
+    e.extend(parse_account_no(&p.account_no).err());
+    e.extend(check_text("payout.holder", &p.holder, MAX_NAME_CHARS, "예금주").err());
+    e
+}
+
+/// Step 5: the required consent must be given; the optional one never blocks.
+pub fn check_consents(c: &Consents) -> Vec<FieldError> {
+    if c.privacy_required {
+        Vec::new()
+    } else {
+        vec![field_error("consents.privacy_required", "required", "개인정보 수집·이용에 동의해야 신청할 수 있어요.")]
+    }
+}
+
+impl DamageClaimRequest {
+    /// Every rule of every step; the server runs exactly this.
+    pub fn validate(&self) -> Result<ValidDamageClaim, Vec<FieldError>> {
+        let mut e = check_business(&self.brn, &self.business_name, &self.representative, &self.phone, self.email.as_deref().unwrap_or(""));
+        let (from, to) = (Date::parse(&self.period_from), Date::parse(&self.period_to));
+        e.extend(check_damage(&self.services, self.services_other.as_deref(), from, to, &self.description));
+        if self.loss_won == 0 {
+            e.push(field_error("loss_won", "not_positive", "매출 손실 금액은 1원 이상이어야 해요."));
+        } else if self.loss_won > MAX_LOSS_WON {
+            e.push(field_error("loss_won", "too_large", "매출 손실 금액은 10억 원 이하로 입력해 주세요."));
+        }
+        e.extend(check_evidence(&self.evidence, self.loss_won));
+        e.extend(check_payout(&self.payout));
+        e.extend(check_consents(&self.consents));
+        if !e.is_empty() {
+            return Err(e);
+        }
+        let brn = Brn::parse(&self.brn).map_err(|x| vec![x])?;
+        let mut request = self.clone();
+        request.brn = brn.digits().to_string();
+        request.business_name = self.business_name.trim().to_string();
+        request.representative = self.representative.trim().to_string();
+        request.phone = parse_phone(&self.phone).map_err(|x| vec![x])?;
+        request.email = check_email(self.email.as_deref().unwrap_or("")).map_err(|x| vec![x])?;
+        request.description = self.description.trim().to_string();
+        request.payout.account_no = parse_account_no(&self.payout.account_no).map_err(|x| vec![x])?;
+        request.payout.holder = self.payout.holder.trim().to_string();
+        Ok(ValidDamageClaim { brn, support: support_for(self.loss_won), request })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DamageClaimStatus {
+    Received,
+    Reviewing,
+    Approved,
+    Paid,
+    Rejected,
+}
+
+impl DamageClaimStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            DamageClaimStatus::Received => "접수",
+            DamageClaimStatus::Reviewing => "검토 중",
+            DamageClaimStatus::Approved => "승인",
+            DamageClaimStatus::Paid => "지급 완료",
+            DamageClaimStatus::Rejected => "반려",
+        }
+    }
+}
+
+/// `POST /v1/damage-claims` 201 and `GET /v1/damage-claims/{receipt_no}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DamageClaimReceipt {
+    pub receipt_no: String,
+    pub status: DamageClaimStatus,
+    pub support: Support,
+    pub submitted_at: crate::Timestamp,
+    /// Why, when `rejected`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// `POST /v1/uploads` 201.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Upload {
+    pub id: String,
+    pub sha256: String,
+    pub size: u64,
+    pub content_type: String,
+}
+
+/// `POST /v1/channel-cash` body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelCashRequest {
+    pub brn: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelCash {
+    pub brn: String,
+    pub won: u64,
+    pub granted_at: crate::Timestamp,
+    /// False when this business had already received it (the original grant is shown).
+    pub newly_granted: bool,
+}
+
+#[cfg(test)]
+mod request_tests {
+    use super::*;
+
+    pub fn valid() -> DamageClaimRequest {
+        DamageClaimRequest {
+            brn: "124-81-00998".into(),
+            business_name: " 카카오 분식 ".into(),
+            representative: "김카카오".into(),
+            phone: "010 1234 5678".into(),
+            email: Some("".into()),
+            services: vec![Service::KakaotalkChannel],
+            services_other: None,
+            paid_service: true,
+            period_from: "2022-10-15".into(),
+            period_to: "2022-10-17".into(),
+            loss_won: 420_000,
+            description: "주문 알림이 오지 않아 손님을 놓쳤어요.".into(),
+            evidence: vec![],
+            payout: Payout { bank_code: "090".into(), account_no: "3333-01-1234567".into(), holder: "김카카오".into() },
+            consents: Consents { privacy_required: true, marketing: None },
+        }
+    }
+
+    #[test]
+    fn a_valid_request_is_normalised_and_priced_by_the_tiers() {
+        let v = valid().validate().unwrap();
+        assert_eq!(v.request.brn, "1248100998");
+        assert_eq!(v.request.phone, "010-1234-5678");
+        assert_eq!(v.request.email, None);
+        assert_eq!(v.request.business_name, "카카오 분식");
+        assert_eq!(v.request.payout.account_no, "3333011234567");
+        assert_eq!(v.support, Support::Won { won: 50_000 });
+    }
+
+    #[test]
+    fn each_broken_field_is_named_as_in_the_body() {
+        let mut r = valid();
+        r.brn = "124-81-00997".into();
+        r.phone = "12".into();
+        r.services = vec![Service::Other];
+        r.period_to = "2022-10-21".into();
+        r.loss_won = 0;
+        r.payout.bank_code = "999".into();
+        r.consents.privacy_required = false;
+        let fields: Vec<String> = r.validate().unwrap_err().into_iter().map(|e| e.field).collect();
+        assert_eq!(
+            fields,
+            ["brn", "phone", "services_other", "period_to", "loss_won", "payout.bank_code", "consents.privacy_required"]
+        );
+    }
+
+    #[test]
+    fn above_half_a_million_needs_proof_of_lost_sales() {
+        let mut r = valid();
+        r.loss_won = 500_001;
+        assert_eq!(r.validate().unwrap_err()[0].code, "sales_loss_required");
+        r.evidence = vec![EvidenceRef { upload_id: "u1".into(), category: EvidenceCategory::ServiceUse }];
+        assert!(r.validate().is_err());
+        r.evidence.push(EvidenceRef { upload_id: "u2".into(), category: EvidenceCategory::SalesLoss });
+        assert_eq!(r.validate().unwrap().support, Support::Review { requires_review: true });
+    }
+
+    #[test]
+    fn optional_marketing_consent_never_blocks() {
+        let mut r = valid();
+        r.consents.marketing = Some(false);
+        assert!(r.validate().is_ok());
+    }
+
+    #[test]
+    fn the_wire_format_uses_snake_case_names() {
+        let json = serde_json::to_value(valid()).unwrap();
+        assert_eq!(json["services"][0], "kakaotalk_channel");
+        assert_eq!(json["payout"]["bank_code"], "090");
+        assert!(serde_json::from_value::<DamageClaimRequest>(serde_json::json!({"brn": "x"})).is_err());
     }
 }
