@@ -171,10 +171,12 @@ pub enum Support {
 
 /// The support tiers of the campaign; the server never trusts a client's figure.
 pub fn support_for(loss_won: u64) -> Support {
-    match loss_won {
-        0..=TIER1_MAX_LOSS => Support::Won { won: 30_000 },
-        ..=TIER2_MAX_LOSS => Support::Won { won: 50_000 },
-        _ => Support::Review { requires_review: true },
+    if loss_won <= TIER1_MAX_LOSS {
+        Support::Won { won: 30_000 }
+    } else if loss_won <= TIER2_MAX_LOSS {
+        Support::Won { won: 50_000 }
+    } else {
+        Support::Review { requires_review: true }
     }
 }
 

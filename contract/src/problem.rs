@@ -14,12 +14,21 @@ pub mod code {
     pub const IDEMPOTENCY_KEY_REUSED: &str = "idempotency_key_reused";
     pub const UNAUTHORIZED: &str = "unauthorized";
     pub const NOT_FOUND: &str = "not_found";
+    pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+    pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
     pub const UNKNOWN_ITEM: &str = "unknown_item";
     pub const NOT_OPEN: &str = "not_open";
     pub const PAUSED: &str = "paused";
     pub const CLOSED: &str = "closed";
     pub const BUSY: &str = "busy";
     pub const INTERNAL: &str = "internal";
+
+    /// Every code above, so documents and tests can be checked against the list.
+    pub const ALL: &[&str] = &[
+        BAD_REQUEST, INVALID_JSON, UNSUPPORTED_MEDIA_TYPE, MISSING_IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_REUSED,
+        UNAUTHORIZED, NOT_FOUND, METHOD_NOT_ALLOWED, PAYLOAD_TOO_LARGE, UNKNOWN_ITEM, NOT_OPEN, PAUSED, CLOSED,
+        BUSY, INTERNAL,
+    ];
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

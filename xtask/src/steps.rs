@@ -251,7 +251,7 @@ pub fn bench() -> Result {
     let lighthouse = lighthouse?;
     print!("{lighthouse}");
 
-    let server = stdout_of(cmd("cargo").args(["bench", "--quiet", "-p", "maeum-server", "--bench", "claims"]))?;
+    let server = stdout_of(cmd("cargo").args(["bench", "--quiet", "-p", "maeum-server", "--profile", "server", "--bench", "claims"]))?;
     print!("{server}");
 
     let table: String = lighthouse.lines().filter(|l| l.starts_with('|')).map(|l| format!("{l}\n")).collect();

@@ -1,0 +1,215 @@
+//! maeum-server: the reference backend of the 전 국민 마음 패키지 app.
+//!
+//! [`start`] opens the data directory, binds the listener and serves the API
+//! (and, with a dist directory, the built app); the binary, the tests and the
+//! bench all start it this way.
+
+pub mod api;
+pub mod campaign;
+pub mod cli;
+pub mod clock;
+pub mod db;
+pub mod dist;
+pub mod store;
+pub mod token;
+
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+
+pub use campaign::Campaign;
+pub use clock::Clock;
+pub use token::TokenKey;
+
+/// Everything `serve` needs.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    /// The built app to serve beside the API.
+    pub dist: Option<PathBuf>,
+    /// Adds `GET /api/dev/login`.
+    pub dev: bool,
+    pub campaign: Campaign,
+    pub clock: Arc<Clock>,
+}
+
+impl Config {
+    /// Loopback on a free port, the shipped campaign, the machine's clock.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Config {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: data_dir.into(),
+            dist: None,
+            dev: false,
+            campaign: Campaign::shipped(),
+            clock: Arc::new(Clock::system()),
+        }
+    }
+}
+
+/// A running server.
+pub struct Server {
+    addr: SocketAddr,
+    clock: Arc<Clock>,
+    tokens: TokenKey,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The clock that decides the release gate; tests may move it.
+    pub fn clock(&self) -> &Arc<Clock> {
+        &self.clock
+    }
+
+    /// A valid bearer token for `user`.
+    pub fn token(&self, user: &str) -> String {
+        self.tokens.issue(user, clock::system_now().0 / 1000)
+    }
+
+    /// Stops accepting, lets requests in flight finish, and returns.
+    pub async fn shutdown(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match (&mut self.task).await {
+            Ok(result) => result,
+            Err(e) => Err(std::io::Error::other(e)),
+        }
+    }
+
+    /// Serves until ctrl-c or SIGTERM, then shuts down gracefully.
+    pub async fn run_until_signal(self) -> std::io::Result<()> {
+        shutdown_signal().await;
+        eprintln!("maeum-server: shutting down");
+        self.shutdown().await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    eprintln!("maeum-server: a request handler panicked");
+    let mut res = api::internal().into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// The whole HTTP app: `/api` plus, optionally, the built app.
+pub fn app(state: Arc<api::AppState>, dev: bool, dist: Option<&std::path::Path>) -> Router {
+    let router = match dist {
+        Some(root) => Router::new()
+            .nest(api::API_BASE, api::router(state, dev))
+            .fallback(dist::serve)
+            .with_state(Arc::new(dist::Dist::new(root))),
+        None => Router::new()
+            .nest(api::API_BASE, api::router(state, dev))
+            .fallback(api::not_found),
+    };
+    router
+        .layer(CompressionLayer::new())
+        .layer(CatchPanicLayer::custom(panic_response))
+}
+
+/// Opens (creating if needed) the data directory and database, binds `config.addr`
+/// and starts serving in the background.
+pub async fn start(config: Config) -> Result<Server, String> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        format!(
+            "cannot create the data directory {}: {e}",
+            config.data_dir.display()
+        )
+    })?;
+    let dist = config
+        .dist
+        .as_deref()
+        .map(dist::root_is_usable)
+        .transpose()?;
+    let tokens = TokenKey::load_or_create(&config.data_dir)?;
+
+    let path = db::db_path(&config.data_dir);
+    let (campaign, now, db_file) = (config.campaign.clone(), config.clock.now(), path.clone());
+    let opened = tokio::task::spawn_blocking(move || -> db::DbResult<_> {
+        let mut conn = db::open(&db_file)?;
+        db::migrate(&mut conn)?;
+        let notes = db::seed(&mut conn, &campaign, now)?;
+        Ok((conn, notes))
+    })
+    .await
+    .map_err(|e| format!("opening the database failed: {e}"))?;
+    let (writer, notes) = opened.map_err(|e| format!("database {}: {e}", path.display()))?;
+    for note in notes {
+        eprintln!("maeum-server: note: {note}");
+    }
+    let store = store::Store::new(&path, writer)
+        .map_err(|e| format!("cannot start the database writer: {e}"))?;
+
+    let state = Arc::new(api::AppState {
+        store,
+        clock: config.clock.clone(),
+        tokens: tokens.clone(),
+        pause_retry_after_seconds: config.campaign.pause_retry_after_seconds,
+    });
+    let app = app(state, config.dev, dist.as_deref());
+
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    use axum::serve::ListenerExt as _;
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await
+    });
+    Ok(Server {
+        addr,
+        clock: config.clock,
+        tokens,
+        shutdown: Some(tx),
+        task,
+    })
+}
