@@ -1,5 +1,6 @@
 //! RFC 9457 problem documents (`application/problem+json`) with a stable `code`.
 
+use crate::business::FieldError;
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -22,12 +23,20 @@ pub mod code {
     pub const CLOSED: &str = "closed";
     pub const BUSY: &str = "busy";
     pub const INTERNAL: &str = "internal";
+    /// 422: the body broke field rules; `errors` lists each `{field, code, message}`.
+    pub const VALIDATION: &str = "validation";
+    /// 409: the thing already exists (a business's damage claim); `receipt_no` names it.
+    pub const CONFLICT: &str = "conflict";
+    /// 429: too many requests from this user; retry after `Retry-After` seconds.
+    pub const RATE_LIMITED: &str = "rate_limited";
+    /// 422: this user has used up a fixed allowance (e.g. evidence uploads).
+    pub const QUOTA_EXCEEDED: &str = "quota_exceeded";
 
     /// Every code above, so documents and tests can be checked against the list.
     pub const ALL: &[&str] = &[
         BAD_REQUEST, INVALID_JSON, UNSUPPORTED_MEDIA_TYPE, MISSING_IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_REUSED,
         UNAUTHORIZED, NOT_FOUND, METHOD_NOT_ALLOWED, PAYLOAD_TOO_LARGE, UNKNOWN_ITEM, NOT_OPEN, PAUSED, CLOSED,
-        BUSY, INTERNAL,
+        BUSY, INTERNAL, VALIDATION, CONFLICT, RATE_LIMITED, QUOTA_EXCEEDED,
     ];
 }
 
@@ -45,6 +54,12 @@ pub struct Problem {
     pub release_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_time: Option<Timestamp>,
+    /// For `validation`: every broken field, named as in the request body.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// For `conflict` on a damage claim: the receipt already filed for this business.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt_no: Option<String>,
 }
 
 fn about_blank() -> String {
@@ -61,6 +76,8 @@ impl Problem {
             code: code.to_string(),
             release_at: None,
             server_time: None,
+            errors: Vec::new(),
+            receipt_no: None,
         }
     }
 

@@ -8,6 +8,7 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post, MethodRouter};
 use axum::{Json, Router};
+use maeum_contract::business::FieldError;
 use maeum_contract::gate::Phase;
 use maeum_contract::problem::{self, code, Problem};
 use maeum_contract::{time, valid_idempotency_key, ClaimRequest, Timestamp, IDEMPOTENCY_KEY};
@@ -15,6 +16,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
+use crate::business;
 use crate::clock::{system_now, Clock};
 use crate::db::{self, ClaimInput, ClaimOutcome, DbError, Settings};
 use crate::store::Store;
@@ -60,6 +62,26 @@ pub const ROUTES: &[Route] = &[
         dev_only: false,
     },
     Route {
+        method: "POST",
+        path: "/v1/uploads",
+        dev_only: false,
+    },
+    Route {
+        method: "POST",
+        path: "/v1/damage-claims",
+        dev_only: false,
+    },
+    Route {
+        method: "GET",
+        path: "/v1/damage-claims/{receipt_no}",
+        dev_only: false,
+    },
+    Route {
+        method: "POST",
+        path: "/v1/channel-cash",
+        dev_only: false,
+    },
+    Route {
         method: "GET",
         path: "/dev/login",
         dev_only: true,
@@ -71,9 +93,15 @@ pub struct AppState {
     pub clock: Arc<Clock>,
     pub tokens: TokenKey,
     pub pause_retry_after_seconds: u32,
+    /// `DIR/uploads`: evidence files, content addressed.
+    pub uploads_dir: std::path::PathBuf,
+    /// Most evidence uploads one user may store.
+    pub upload_quota: u64,
+    /// Per-user limit on the claim endpoints (`None`: off).
+    pub rate_limiter: Option<crate::guard::RateLimiter>,
 }
 
-type Shared = Arc<AppState>;
+pub(crate) type Shared = Arc<AppState>;
 
 fn endpoint(route: &Route) -> MethodRouter<Shared> {
     match (route.method, route.path) {
@@ -81,6 +109,11 @@ fn endpoint(route: &Route) -> MethodRouter<Shared> {
         ("GET", "/v1/package") => get(get_package),
         ("GET", "/v1/me/claims") => get(get_my_claims),
         ("POST", "/v1/claims") => post(post_claims),
+        ("POST", "/v1/uploads") => post(business::post_upload)
+            .layer(DefaultBodyLimit::max(business::UPLOAD_BODY_LIMIT_BYTES)),
+        ("POST", "/v1/damage-claims") => post(business::post_damage_claim),
+        ("GET", "/v1/damage-claims/{receipt_no}") => get(business::get_damage_claim),
+        ("POST", "/v1/channel-cash") => post(business::post_channel_cash),
         ("GET", "/dev/login") => get(dev_login),
         // A route listed without a handler answers 404, and the OpenAPI test fails.
         _ => any(not_found),
@@ -123,18 +156,44 @@ impl ApiError {
         }
     }
 
-    fn detail(mut self, detail: impl Into<String>) -> ApiError {
+    pub(crate) fn detail(mut self, detail: impl Into<String>) -> ApiError {
         self.problem.detail = Some(detail.into());
         self
     }
 
-    fn header(mut self, name: HeaderName, value: HeaderValue) -> ApiError {
+    pub(crate) fn header(mut self, name: HeaderName, value: HeaderValue) -> ApiError {
         self.headers.push((name, value));
         self
     }
 
-    fn retry_after(self, seconds: u32) -> ApiError {
+    pub(crate) fn retry_after(self, seconds: u32) -> ApiError {
         self.header(header::RETRY_AFTER, HeaderValue::from(seconds))
+    }
+
+    /// 422 `validation` with every broken field.
+    pub(crate) fn validation(errors: Vec<FieldError>) -> ApiError {
+        let mut e = ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code::VALIDATION,
+            "입력한 내용을 확인해 주세요",
+        )
+        .detail(format!("고칠 곳이 {}군데 있어요.", errors.len()));
+        e.problem.errors = errors;
+        e
+    }
+
+    /// 409 `conflict`: the business has filed already, under `receipt_no`.
+    pub(crate) fn conflict(receipt_no: String) -> ApiError {
+        let mut e = ApiError::new(
+            StatusCode::CONFLICT,
+            code::CONFLICT,
+            "이미 신청한 사업자예요",
+        )
+        .detail(format!(
+            "이 사업자등록번호로 접수된 신청이 있어요. 접수번호 {receipt_no}로 처리 상황을 확인해 주세요."
+        ));
+        e.problem.receipt_no = Some(receipt_no);
+        e
     }
 }
 
@@ -211,11 +270,11 @@ fn unauthorized(detail: &str) -> ApiError {
     .header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
 }
 
-fn bad_request(code: &str, title: &str, detail: impl Into<String>) -> ApiError {
+pub(crate) fn bad_request(code: &str, title: &str, detail: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, code, title).detail(detail)
 }
 
-fn not_open(release_at: Timestamp, now: Timestamp) -> ApiError {
+pub(crate) fn not_open(release_at: Timestamp, now: Timestamp) -> ApiError {
     let mut e = ApiError::new(
         StatusCode::FORBIDDEN,
         code::NOT_OPEN,
@@ -227,7 +286,7 @@ fn not_open(release_at: Timestamp, now: Timestamp) -> ApiError {
     e
 }
 
-fn closed() -> ApiError {
+pub(crate) fn closed() -> ApiError {
     ApiError::new(
         StatusCode::FORBIDDEN,
         code::CLOSED,
@@ -236,7 +295,7 @@ fn closed() -> ApiError {
     .detail("받은 선물은 선물함에서 볼 수 있어요.")
 }
 
-fn paused(retry_after: u32) -> ApiError {
+pub(crate) fn paused(retry_after: u32) -> ApiError {
     ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         code::PAUSED,
@@ -249,7 +308,7 @@ fn paused(retry_after: u32) -> ApiError {
 // ---- request plumbing ----
 
 /// The user a valid `Authorization: Bearer` token names.
-fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+pub(crate) fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err(unauthorized(
             "로그인 정보가 없어요. 카카오톡 앱에서 마음 패키지를 다시 열어 주세요.",
@@ -271,12 +330,12 @@ fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<String, ApiErro
         .ok_or_else(invalid)
 }
 
-async fn load_settings(state: &AppState) -> Result<Settings, ApiError> {
+pub(crate) async fn load_settings(state: &AppState) -> Result<Settings, ApiError> {
     Ok(state.store.read(db::settings).await?)
 }
 
 /// Refuses, and records, a request for a gated endpoint before the release instant.
-async fn refuse_if_early(
+pub(crate) async fn refuse_if_early(
     state: &AppState,
     settings: &Settings,
     user: &str,
@@ -294,7 +353,7 @@ async fn refuse_if_early(
     Ok(now)
 }
 
-fn is_json_content_type(headers: &HeaderMap) -> bool {
+pub(crate) fn is_json_content_type(headers: &HeaderMap) -> bool {
     let Some(value) = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -311,7 +370,7 @@ fn is_json_content_type(headers: &HeaderMap) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-fn body_rejection(rejection: BytesRejection) -> ApiError {
+pub(crate) fn body_rejection(rejection: BytesRejection) -> ApiError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -385,41 +444,114 @@ async fn get_my_claims(
     Ok(Json(claims).into_response())
 }
 
+/// The gate for writes: refuses (and records) early requests, and refuses when
+/// closed or paused. The write transaction checks it again, atomically.
+pub(crate) async fn write_gate(
+    state: &AppState,
+    user: &str,
+    endpoint: &'static str,
+) -> Result<(), ApiError> {
+    let settings = load_settings(state).await?;
+    refuse_if_early(state, &settings, user, endpoint).await?;
+    match settings.phase(state.clock.now()) {
+        Phase::Closed => Err(closed()),
+        Phase::Paused => Err(paused(state.pause_retry_after_seconds)),
+        Phase::BeforeOpen { .. } | Phase::Open => Ok(()),
+    }
+}
+
+/// The request's `Idempotency-Key`: required, 1 to 255 visible ASCII characters.
+pub(crate) fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
+    match headers.get(IDEMPOTENCY_KEY) {
+        None => Err(bad_request(
+            code::MISSING_IDEMPOTENCY_KEY,
+            "요청 키가 없어요",
+            format!("{IDEMPOTENCY_KEY} 헤더에 요청마다 고유한 값(UUID)을 보내 주세요."),
+        )),
+        Some(v) => match v.to_str() {
+            Ok(k) if valid_idempotency_key(k) => Ok(k.to_string()),
+            _ => Err(bad_request(
+                code::BAD_REQUEST,
+                "요청 키가 올바르지 않아요",
+                format!("{IDEMPOTENCY_KEY}는 1~255자의 ASCII 문자여야 해요."),
+            )),
+        },
+    }
+}
+
+/// Hex SHA-256 of a canonical request body, scoped by endpoint so one key
+/// cannot replay another endpoint's answer. Gift claims keep their unscoped hash.
+pub(crate) fn request_hash(scope: Option<&str>, canonical: &[u8]) -> String {
+    let mut h = Sha256::new();
+    if let Some(scope) = scope {
+        h.update(scope.as_bytes());
+        h.update(b"\n");
+    }
+    h.update(canonical);
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The per-user rate limit of the claim endpoints.
+pub(crate) fn rate_limit(
+    state: &AppState,
+    user: &str,
+    headers: &HeaderMap,
+) -> Result<(), ApiError> {
+    let Some(limiter) = &state.rate_limiter else {
+        return Ok(());
+    };
+    let key = headers.get(IDEMPOTENCY_KEY).map(|v| v.as_bytes());
+    limiter.check(user, key).map_err(|retry_after| {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            code::RATE_LIMITED,
+            "요청이 너무 잦아요",
+        )
+        .detail("잠시 후 다시 시도해 주세요.")
+        .retry_after(retry_after)
+    })
+}
+
+/// A JSON answer, marked when it replays an earlier one.
+pub(crate) fn json_answer(status: StatusCode, body: String, replayed: bool) -> Response {
+    let mut res = (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response();
+    if replayed {
+        res.headers_mut().insert(
+            HeaderName::from_static(REPLAYED_HEADER),
+            HeaderValue::from_static("true"),
+        );
+    }
+    res
+}
+
+pub(crate) fn key_reused() -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        code::IDEMPOTENCY_KEY_REUSED,
+        "같은 요청 키로 다른 요청을 보냈어요",
+    )
+    .detail("새 요청에는 새 요청 키를 써 주세요.")
+}
+
 async fn post_claims(
     State(state): State<Shared>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let user = authenticate(&state, &headers)?;
+    rate_limit(&state, &user, &headers)?;
     // A first look at the gate, so refusals need no valid body; the claim
     // transaction checks it again, atomically.
-    let settings = load_settings(&state).await?;
-    refuse_if_early(&state, &settings, &user, db::CLAIMS_ENDPOINT).await?;
-    match settings.phase(state.clock.now()) {
-        Phase::Closed => return Err(closed()),
-        Phase::Paused => return Err(paused(state.pause_retry_after_seconds)),
-        Phase::BeforeOpen { .. } | Phase::Open => {}
-    }
-
-    let key = match headers.get(IDEMPOTENCY_KEY) {
-        None => {
-            return Err(bad_request(
-                code::MISSING_IDEMPOTENCY_KEY,
-                "요청 키가 없어요",
-                format!("{IDEMPOTENCY_KEY} 헤더에 요청마다 고유한 값(UUID)을 보내 주세요."),
-            ))
-        }
-        Some(v) => match v.to_str() {
-            Ok(k) if valid_idempotency_key(k) => k.to_string(),
-            _ => {
-                return Err(bad_request(
-                    code::BAD_REQUEST,
-                    "요청 키가 올바르지 않아요",
-                    format!("{IDEMPOTENCY_KEY}는 1~255자의 ASCII 문자여야 해요."),
-                ))
-            }
-        },
-    };
+    write_gate(&state, &user, db::CLAIMS_ENDPOINT).await?;
+    let key = idempotency_key(&headers)?;
     let body = body.map_err(body_rejection)?;
     let request = parse_claim_request(&headers, &body)?;
     let item_ids: Vec<String> = match request.validated() {
@@ -433,10 +565,7 @@ async fn post_claims(
         }
     };
     let canonical = serde_json::to_vec(&request).map_err(|_| internal())?;
-    let request_hash: String = Sha256::digest(&canonical)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let request_hash = request_hash(None, &canonical);
 
     let clock = state.clock.clone();
     let outcome = state
@@ -453,31 +582,10 @@ async fn post_claims(
         })
         .await?;
 
-    let json = |body: String| {
-        (
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            body,
-        )
-    };
     match outcome {
-        ClaimOutcome::Done(body) => Ok(json(body).into_response()),
-        ClaimOutcome::Replay(body) => {
-            let mut res = json(body).into_response();
-            res.headers_mut().insert(
-                HeaderName::from_static(REPLAYED_HEADER),
-                HeaderValue::from_static("true"),
-            );
-            Ok(res)
-        }
-        ClaimOutcome::KeyReused => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            code::IDEMPOTENCY_KEY_REUSED,
-            "같은 요청 키로 다른 요청을 보냈어요",
-        )
-        .detail("새 요청에는 새 요청 키를 써 주세요.")),
+        ClaimOutcome::Done(body) => Ok(json_answer(StatusCode::OK, body, false)),
+        ClaimOutcome::Replay(body) => Ok(json_answer(StatusCode::OK, body, true)),
+        ClaimOutcome::KeyReused => Err(key_reused()),
         ClaimOutcome::UnknownItems(ids) => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             code::UNKNOWN_ITEM,

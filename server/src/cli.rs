@@ -20,6 +20,9 @@ maeum-server: 전 국민 마음 패키지 reference backend
 Usage:
   maeum-server serve --data-dir DIR [--addr 127.0.0.1:8080] [--dist DIR] [--dev]
                      [--campaign FILE] [--fake-now RFC3339 (only with --dev)]
+                     [--max-in-flight 512] [--rate-burst 10] [--rate-per-second 2]
+                     [--no-rate-limit] [--upload-quota 30]
+                     [--allow-origin ORIGIN]... [--connect-src ORIGIN]...
   maeum-server token USER_ID --data-dir DIR
   maeum-server admin cap ITEM_ID N|none --data-dir DIR
   maeum-server admin ineligible USER_ID --reason TEXT --data-dir DIR
@@ -27,7 +30,15 @@ Usage:
   maeum-server admin pause|resume --data-dir DIR
   maeum-server admin release-at RFC3339 --data-dir DIR
   maeum-server admin closes-at RFC3339|none --data-dir DIR
+  maeum-server admin claims list --data-dir DIR
+  maeum-server admin claims review|approve|pay RECEIPT --data-dir DIR
+  maeum-server admin claims approve RECEIPT --won N --data-dir DIR   (after a proof review)
+  maeum-server admin claims reject RECEIPT --reason TEXT --data-dir DIR
   maeum-server report --data-dir DIR
+
+Several servers may share one data directory (SQLite WAL). --allow-origin lets an app
+on another origin call the API (CORS); --connect-src adds API origins to the app's
+Content-Security-Policy (absolute URLs in the dist's config.json are added by themselves).
 
 Admin changes are written to DIR/maeum.sqlite3; a running server sees them on its next request.
 The token secret is MAEUM_TOKEN_SECRET if set, else DIR/token.key (created on first use).
@@ -59,6 +70,7 @@ impl From<db::DbError> for CliError {
 struct Args {
     positional: Vec<String>,
     values: HashMap<&'static str, String>,
+    repeated: HashMap<&'static str, Vec<String>>,
     switches: Vec<&'static str>,
 }
 
@@ -66,6 +78,16 @@ impl Args {
     fn parse(
         raw: &[String],
         value_flags: &[&'static str],
+        switch_flags: &[&'static str],
+    ) -> Result<Args, CliError> {
+        Args::parse_with(raw, value_flags, &[], switch_flags)
+    }
+
+    /// Like `parse`, with flags that may be given more than once.
+    fn parse_with(
+        raw: &[String],
+        value_flags: &[&'static str],
+        repeat_flags: &[&'static str],
         switch_flags: &[&'static str],
     ) -> Result<Args, CliError> {
         let mut args = Args::default();
@@ -90,7 +112,9 @@ impl Args {
                     return Err(usage(format!("--{name} takes no value")));
                 }
                 args.switches.push(known);
-            } else if let Some(&known) = value_flags.iter().find(|&&f| f == name) {
+            } else if let Some(&known) =
+                value_flags.iter().chain(repeat_flags).find(|&&f| f == name)
+            {
                 let value = match inline {
                     Some(v) => v,
                     None => {
@@ -101,7 +125,9 @@ impl Args {
                         v.clone()
                     }
                 };
-                if args.values.insert(known, value).is_some() {
+                if repeat_flags.contains(&known) {
+                    args.repeated.entry(known).or_default().push(value);
+                } else if args.values.insert(known, value).is_some() {
                     return Err(usage(format!("--{name} given twice")));
                 }
             } else {
@@ -113,6 +139,20 @@ impl Args {
 
     fn value(&self, name: &str) -> Option<&str> {
         self.values.get(name).map(String::as_str)
+    }
+
+    fn all(&self, name: &str) -> &[String] {
+        self.repeated.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    fn number<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, CliError> {
+        self.value(name)
+            .map(|v| {
+                v.replace([',', '_'], "")
+                    .parse::<T>()
+                    .map_err(|_| usage(format!("--{name} {v:?} is not a number")))
+            })
+            .transpose()
     }
 
     fn switch(&self, name: &str) -> bool {
@@ -176,10 +216,21 @@ pub fn run(args: &[String]) -> Result<(), CliError> {
 }
 
 fn serve(raw: &[String]) -> Result<(), CliError> {
-    let args = Args::parse(
+    let args = Args::parse_with(
         raw,
-        &["addr", "data-dir", "dist", "campaign", "fake-now"],
-        &["dev"],
+        &[
+            "addr",
+            "data-dir",
+            "dist",
+            "campaign",
+            "fake-now",
+            "max-in-flight",
+            "rate-burst",
+            "rate-per-second",
+            "upload-quota",
+        ],
+        &["allow-origin", "connect-src"],
+        &["dev", "no-rate-limit"],
     )?;
     args.positionals(0, "maeum-server serve --data-dir DIR [options]")?;
     let mut config = Config::new(args.data_dir()?);
@@ -199,6 +250,54 @@ fn serve(raw: &[String]) -> Result<(), CliError> {
             return Err(usage("--fake-now only works together with --dev"));
         }
         config.clock = Arc::new(Clock::starting_at(parse_time(fake, "--fake-now")?));
+    }
+    if let Some(n) = args.number::<usize>("max-in-flight")? {
+        if n == 0 {
+            return Err(usage("--max-in-flight must be at least 1"));
+        }
+        config.max_in_flight = n;
+    }
+    let burst = args.number::<u32>("rate-burst")?;
+    let per_second = args.number::<f64>("rate-per-second")?;
+    if args.switch("no-rate-limit") {
+        if burst.is_some() || per_second.is_some() {
+            return Err(usage(
+                "--no-rate-limit cannot go with --rate-burst or --rate-per-second",
+            ));
+        }
+        config.rate_limit = None;
+    } else {
+        let mut limit = crate::RateLimit::default();
+        if let Some(b) = burst {
+            limit.burst = b;
+        }
+        if let Some(r) = per_second {
+            limit.per_second = r;
+        }
+        if limit.burst == 0 || !(limit.per_second.is_finite() && limit.per_second > 0.0) {
+            return Err(usage(
+                "--rate-burst and --rate-per-second must be above 0 (or use --no-rate-limit)",
+            ));
+        }
+        config.rate_limit = Some(limit);
+    }
+    if let Some(q) = args.number::<u64>("upload-quota")? {
+        config.upload_quota = q;
+    }
+    for (flag, list) in [
+        ("allow-origin", &mut config.allow_origins),
+        ("connect-src", &mut config.connect_src),
+    ] {
+        for value in args.all(flag) {
+            let origin = crate::headers::origin_of(value)
+                .filter(|o| o.len() == value.trim_end_matches('/').len())
+                .ok_or_else(|| {
+                    usage(format!(
+                        "--{flag} {value:?} is not an origin like https://app.example.com"
+                    ))
+                })?;
+            list.push(origin);
+        }
     }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -243,12 +342,20 @@ fn token(raw: &[String]) -> Result<(), CliError> {
 }
 
 fn admin(raw: &[String]) -> Result<(), CliError> {
-    let args = Args::parse(raw, &["data-dir", "reason"], &[])?;
+    let args = Args::parse(raw, &["data-dir", "reason", "won"], &[])?;
     let Some(action) = args.positional.first().cloned() else {
-        return Err(usage("admin needs an action: cap, ineligible, eligible, pause, resume, release-at, closes-at"));
+        return Err(usage("admin needs an action: cap, ineligible, eligible, pause, resume, release-at, closes-at, claims"));
     };
+    if action == "claims" {
+        return admin_claims(&args);
+    }
     if action != "ineligible" && args.value("reason").is_some() {
-        return Err(usage("--reason only goes with admin ineligible"));
+        return Err(usage(
+            "--reason only goes with admin ineligible or admin claims reject",
+        ));
+    }
+    if args.value("won").is_some() {
+        return Err(usage("--won only goes with admin claims approve"));
     }
     let now = system_now();
     match action.as_str() {
@@ -343,6 +450,105 @@ fn admin(raw: &[String]) -> Result<(), CliError> {
         other => return Err(usage(format!("unknown admin action {other:?}"))),
     }
     Ok(())
+}
+
+/// `admin claims list|review|approve|reject|pay`.
+fn admin_claims(args: &Args) -> Result<(), CliError> {
+    use crate::bizdb::{self, Decision};
+    let sub = args.positional.get(1).map(String::as_str).unwrap_or("");
+    if sub != "reject" && args.value("reason").is_some() {
+        return Err(usage("--reason only goes with admin claims reject"));
+    }
+    if sub != "approve" && args.value("won").is_some() {
+        return Err(usage("--won only goes with admin claims approve"));
+    }
+    if sub == "list" {
+        args.positionals(2, "maeum-server admin claims list --data-dir DIR")?;
+        let conn = db::open_existing(&args.data_dir()?)?;
+        print!("{}", format_claims(&bizdb::list_damage_claims(&conn)?));
+        return Ok(());
+    }
+    let shape = match sub {
+        "review" | "approve" | "pay" => {
+            format!("maeum-server admin claims {sub} RECEIPT --data-dir DIR")
+        }
+        "reject" => "maeum-server admin claims reject RECEIPT --reason TEXT --data-dir DIR".into(),
+        _ => {
+            return Err(usage(
+                "admin claims needs an action: list, review, approve, reject, pay",
+            ))
+        }
+    };
+    let p = args.positionals(3, &shape)?;
+    let decision = match sub {
+        "review" => Decision::Review,
+        "pay" => Decision::Pay,
+        "approve" => Decision::Approve {
+            won: args.number::<u64>("won")?,
+        },
+        _ => {
+            let reason = args
+                .value("reason")
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .ok_or_else(|| {
+                    usage("--reason TEXT is required (the Korean text shown to the applicant)")
+                })?;
+            Decision::Reject {
+                reason: reason.to_string(),
+            }
+        }
+    };
+    let mut conn = db::open_existing(&args.data_dir()?)?;
+    let (before, after) = bizdb::decide_damage_claim(&mut conn, &p[2], &decision, system_now())?;
+    println!(
+        "{}: {} -> {}{}",
+        after.receipt_no,
+        bizdb::status_str(before.status),
+        bizdb::status_str(after.status),
+        after
+            .reason
+            .as_deref()
+            .filter(|_| after.status == maeum_contract::business::DamageClaimStatus::Rejected)
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default()
+    );
+    Ok(())
+}
+
+fn support_text(s: maeum_contract::business::Support) -> String {
+    match s {
+        maeum_contract::business::Support::Won { won } => maeum_contract::money::format_won(won),
+        maeum_contract::business::Support::Review { .. } => "review".to_string(),
+    }
+}
+
+/// The operator's table of damage claims (no personal details beyond the business).
+pub fn format_claims(rows: &[crate::bizdb::DamageClaimRow]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<14} {:<10} {:<13} {:>15} {:>10}  {:<17}",
+        "receipt", "status", "brn", "loss", "support", "submitted (KST)"
+    );
+    for r in rows {
+        let brn = maeum_contract::business::Brn::parse(&r.brn)
+            .map(|b| b.display())
+            .unwrap_or_else(|_| r.brn.clone());
+        let _ = writeln!(
+            out,
+            "{:<14} {:<10} {:<13} {:>15} {:>10}  {:<17}",
+            r.receipt_no,
+            crate::bizdb::status_str(r.status),
+            brn,
+            maeum_contract::money::format_won(r.loss_won),
+            support_text(r.support),
+            kst_minute(r.submitted_at)
+        );
+    }
+    let _ = writeln!(out, "{} damage claims", group_thousands(rows.len() as u64));
+    out
 }
 
 fn check_user(user: &str) -> Result<(), CliError> {
@@ -510,6 +716,19 @@ mod tests {
     }
 
     #[test]
+    fn repeatable_flags_collect_every_value() {
+        let a = Args::parse_with(
+            &strings(&["--allow-origin", "https://a", "--allow-origin=https://b"]),
+            &[],
+            &["allow-origin"],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(a.all("allow-origin"), ["https://a", "https://b"]);
+        assert!(a.all("connect-src").is_empty());
+    }
+
+    #[test]
     fn usage_mistakes_are_usage_errors() {
         for bad in [
             &[][..],
@@ -536,6 +755,71 @@ mod tests {
             &["admin", "ineligible", "u1", "--data-dir", "/tmp/x"],
             &["admin", "release-at", "tomorrow", "--data-dir", "/tmp/x"],
             &["admin", "launch", "--data-dir", "/tmp/x"],
+            &["serve", "--data-dir", "/tmp/x", "--max-in-flight", "0"],
+            &["serve", "--data-dir", "/tmp/x", "--rate-burst", "0"],
+            &["serve", "--data-dir", "/tmp/x", "--rate-per-second", "fast"],
+            &[
+                "serve",
+                "--data-dir",
+                "/tmp/x",
+                "--no-rate-limit",
+                "--rate-burst",
+                "5",
+            ],
+            &[
+                "serve",
+                "--data-dir",
+                "/tmp/x",
+                "--allow-origin",
+                "app.example",
+            ],
+            &[
+                "serve",
+                "--data-dir",
+                "/tmp/x",
+                "--connect-src",
+                "https://a.example/api",
+            ],
+            &["admin", "claims", "--data-dir", "/tmp/x"],
+            &["admin", "claims", "approve", "--data-dir", "/tmp/x"],
+            &[
+                "admin",
+                "claims",
+                "reject",
+                "D-2301-ABCDEF",
+                "--data-dir",
+                "/tmp/x",
+            ],
+            &[
+                "admin",
+                "claims",
+                "pay",
+                "D-2301-ABCDEF",
+                "--reason",
+                "x",
+                "--data-dir",
+                "/tmp/x",
+            ],
+            &[
+                "admin",
+                "claims",
+                "review",
+                "D-2301-ABCDEF",
+                "--won",
+                "1",
+                "--data-dir",
+                "/tmp/x",
+            ],
+            &[
+                "admin",
+                "cap",
+                "drawer-plus-1m",
+                "5",
+                "--won",
+                "1",
+                "--data-dir",
+                "/tmp/x",
+            ],
         ] {
             assert!(
                 matches!(run(&strings(bad)), Err(CliError::Usage(_))),

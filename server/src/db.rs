@@ -20,7 +20,7 @@ pub const DB_FILE: &str = "maeum.sqlite3";
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Unambiguous code characters: no 0/O, 1/I.
-const CODE_CHARSET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+pub(crate) const CODE_CHARSET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 
 pub fn db_path(data_dir: &Path) -> PathBuf {
     data_dir.join(DB_FILE)
@@ -141,6 +141,44 @@ const MIGRATIONS: &[&str] = &[
         user_id  TEXT,
         endpoint TEXT NOT NULL
     );",
+    // 2: small-business damage claims, their evidence uploads, channel cash.
+    "CREATE TABLE uploads (
+        id           TEXT PRIMARY KEY,
+        user_id      TEXT NOT NULL,
+        sha256       TEXT NOT NULL,             -- the file is DIR/uploads/<2 hex>/<64 hex>
+        size         INTEGER NOT NULL CHECK (size > 0),
+        content_type TEXT NOT NULL,             -- from the file's first bytes
+        category     TEXT,
+        filename     TEXT,                      -- sanitised, metadata only
+        created_at   INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE UNIQUE INDEX uploads_by_user ON uploads (user_id, sha256);
+    CREATE TABLE damage_claims (
+        receipt_no   TEXT PRIMARY KEY,
+        user_id      TEXT NOT NULL,
+        brn          TEXT NOT NULL UNIQUE,      -- 10 digits
+        business_name TEXT NOT NULL,
+        loss_won     INTEGER NOT NULL,
+        support      TEXT NOT NULL,             -- JSON, as on the wire
+        request      TEXT NOT NULL,             -- the normalised request, JSON
+        status       TEXT NOT NULL DEFAULT 'received',
+        reason       TEXT,
+        submitted_at INTEGER NOT NULL,
+        updated_at   INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX damage_claims_by_user ON damage_claims (user_id);
+    CREATE TABLE damage_claim_evidence (
+        receipt_no TEXT NOT NULL REFERENCES damage_claims(receipt_no),
+        upload_id  TEXT NOT NULL REFERENCES uploads(id),
+        category   TEXT NOT NULL,
+        PRIMARY KEY (receipt_no, upload_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE channel_cash (
+        brn        TEXT PRIMARY KEY,            -- 10 digits
+        user_id    TEXT NOT NULL,
+        won        INTEGER NOT NULL,
+        granted_at INTEGER NOT NULL
+    ) WITHOUT ROWID;",
 ];
 
 /// Brings the schema up to date; safe to run any number of times, from any process.
@@ -180,11 +218,11 @@ fn parse_kind(s: &str) -> DbResult<ItemKind> {
     }
 }
 
-fn to_i64(n: u64) -> i64 {
+pub(crate) fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-fn to_u64(n: i64) -> u64 {
+pub(crate) fn to_u64(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
@@ -589,7 +627,7 @@ pub fn claim(conn: &Connection, input: &ClaimInput) -> DbResult<ClaimOutcome> {
 
 // ---- operator changes (`maeum-server admin ...`) ----
 
-fn immediate(conn: &mut Connection) -> DbResult<Transaction<'_>> {
+pub(crate) fn immediate(conn: &mut Connection) -> DbResult<Transaction<'_>> {
     Ok(conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
 }
 
@@ -793,6 +831,22 @@ mod tests {
             .unwrap();
         assert_eq!(drawer.cap, Some(5));
         assert_eq!(items(&conn).unwrap().len(), 6);
+    }
+
+    #[test]
+    fn every_connection_is_wal_with_full_sync_and_a_busy_timeout() {
+        let (dir, _conn) = fresh();
+        let conn = open(&db_path(dir.path())).unwrap();
+        let (mode, sync, timeout): (String, i64, i64) = conn
+            .query_row(
+                "SELECT (SELECT journal_mode FROM pragma_journal_mode), (SELECT synchronous FROM pragma_synchronous), (SELECT timeout FROM pragma_busy_timeout)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(mode, "wal");
+        assert_eq!(sync, 2, "FULL");
+        assert_eq!(timeout, BUSY_TIMEOUT.as_millis() as i64);
     }
 
     #[test]

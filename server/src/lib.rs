@@ -5,11 +5,15 @@
 //! bench all start it this way.
 
 pub mod api;
+pub mod bizdb;
+pub mod business;
 pub mod campaign;
 pub mod cli;
 pub mod clock;
 pub mod db;
 pub mod dist;
+pub mod guard;
+pub mod headers;
 pub mod store;
 pub mod token;
 
@@ -26,6 +30,7 @@ use tower_http::compression::CompressionLayer;
 
 pub use campaign::Campaign;
 pub use clock::Clock;
+pub use guard::RateLimit;
 pub use token::TokenKey;
 
 /// Everything `serve` needs.
@@ -39,7 +44,21 @@ pub struct Config {
     pub dev: bool,
     pub campaign: Campaign,
     pub clock: Arc<Clock>,
+    /// API requests handled at once; more are shed with 503 `busy` (`/v1/status` is exempt).
+    pub max_in_flight: usize,
+    /// Per-user limit on the claim endpoints; `None` turns it off.
+    pub rate_limit: Option<RateLimit>,
+    /// Most evidence uploads one user may store.
+    pub upload_quota: u64,
+    /// App origins allowed to call the API from another origin (CORS); empty: none.
+    pub allow_origins: Vec<String>,
+    /// Extra API origins the app may connect to (added to the HTML policy's `connect-src`,
+    /// besides those found in the dist's `config.json`).
+    pub connect_src: Vec<String>,
 }
+
+/// Evidence uploads one user may store, by default.
+pub const DEFAULT_UPLOAD_QUOTA: u64 = 30;
 
 impl Config {
     /// Loopback on a free port, the shipped campaign, the machine's clock.
@@ -51,6 +70,11 @@ impl Config {
             dev: false,
             campaign: Campaign::shipped(),
             clock: Arc::new(Clock::system()),
+            max_in_flight: guard::DEFAULT_MAX_IN_FLIGHT,
+            rate_limit: Some(RateLimit::default()),
+            upload_quota: DEFAULT_UPLOAD_QUOTA,
+            allow_origins: Vec::new(),
+            connect_src: Vec::new(),
         }
     }
 }
@@ -133,19 +157,30 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 }
 
 /// The whole HTTP app: `/api` plus, optionally, the built app.
-pub fn app(state: Arc<api::AppState>, dev: bool, dist: Option<&std::path::Path>) -> Router {
+pub fn app(
+    state: Arc<api::AppState>,
+    dev: bool,
+    dist: Option<&std::path::Path>,
+    in_flight: guard::InFlight,
+    security: headers::Security,
+) -> Router {
+    let shed = axum::middleware::from_fn_with_state(in_flight, guard::limit_in_flight);
     let router = match dist {
         Some(root) => Router::new()
-            .nest(api::API_BASE, api::router(state, dev))
+            .nest(api::API_BASE, api::router(state, dev).layer(shed))
             .fallback(dist::serve)
             .with_state(Arc::new(dist::Dist::new(root))),
         None => Router::new()
-            .nest(api::API_BASE, api::router(state, dev))
+            .nest(api::API_BASE, api::router(state, dev).layer(shed))
             .fallback(api::not_found),
     };
     router
         .layer(CompressionLayer::new())
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(axum::middleware::from_fn_with_state(
+            security,
+            headers::security_headers,
+        ))
 }
 
 /// Opens (creating if needed) the data directory and database, binds `config.addr`
@@ -181,13 +216,34 @@ pub async fn start(config: Config) -> Result<Server, String> {
     let store = store::Store::new(&path, writer)
         .map_err(|e| format!("cannot start the database writer: {e}"))?;
 
+    let uploads_dir = config.data_dir.join(business::UPLOADS_DIR);
+    let sweep_dir = uploads_dir.clone();
+    if let Ok(n @ 1..) =
+        tokio::task::spawn_blocking(move || business::sweep_stale_temp_files(&sweep_dir)).await
+    {
+        eprintln!("maeum-server: note: removed {n} unfinished upload(s) left by an earlier crash");
+    }
     let state = Arc::new(api::AppState {
         store,
         clock: config.clock.clone(),
         tokens: tokens.clone(),
         pause_retry_after_seconds: config.campaign.pause_retry_after_seconds,
+        uploads_dir,
+        upload_quota: config.upload_quota,
+        rate_limiter: config.rate_limit.map(guard::RateLimiter::new),
     });
-    let app = app(state, config.dev, dist.as_deref());
+    let security = headers::Security::new(
+        dist.clone(),
+        config.connect_src.clone(),
+        config.allow_origins.clone(),
+    );
+    let app = app(
+        state,
+        config.dev,
+        dist.as_deref(),
+        guard::InFlight::new(config.max_in_flight),
+        security,
+    );
 
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await

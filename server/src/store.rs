@@ -13,6 +13,7 @@ use rusqlite::Connection;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 use crate::db::{self, DbError, DbResult};
@@ -21,6 +22,8 @@ use crate::db::{self, DbError, DbResult};
 const MAX_GROUP: usize = 256;
 /// Idle read connections kept open.
 const MAX_IDLE_READERS: usize = 16;
+/// Longest wait for the write lock before a group of writes fails as busy.
+const BEGIN_DEADLINE: Duration = Duration::from_secs(10);
 
 trait WriteJob: Send {
     /// Runs the job; `false` means it failed and its savepoint must be rolled back.
@@ -162,8 +165,30 @@ fn copy_error(e: &DbError) -> DbError {
     }
 }
 
+/// Takes the write lock. Another process (a second server, `admin`) may hold
+/// it: each attempt waits up to `BUSY_TIMEOUT` in SQLite's busy handler, and a
+/// busy answer that skipped the handler is retried with a short backoff, until
+/// [`BEGIN_DEADLINE`]. Nothing has run yet, so a retry cannot double anything.
+fn begin_immediate(conn: &Connection) -> DbResult<()> {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(2);
+    loop {
+        match conn.execute_batch("BEGIN IMMEDIATE") {
+            Ok(()) => return Ok(()),
+            Err(e) => {
+                let e = DbError::from(e);
+                if !e.is_busy() || started.elapsed() + pause > BEGIN_DEADLINE {
+                    return Err(e);
+                }
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+        }
+    }
+}
+
 fn run_group(conn: &Connection, group: &mut [Box<dyn WriteJob>]) -> DbResult<()> {
-    conn.execute_batch("BEGIN IMMEDIATE")?;
+    begin_immediate(conn)?;
     for job in group.iter_mut() {
         conn.prepare_cached("SAVEPOINT job")?.execute([])?;
         if job.run(conn) {

@@ -150,3 +150,188 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+// ---- small businesses ----
+
+/// First bytes of each allowed evidence type, padded into small files.
+pub fn jpeg_fixture() -> Vec<u8> {
+    let mut b = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
+    b.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+    b.extend_from_slice(&[0xFF, 0xD9]);
+    b
+}
+
+pub fn png_fixture() -> Vec<u8> {
+    let mut b = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0".to_vec();
+    b.extend_from_slice(b"\x1f\x15\xc4\x89\0\0\0\0IEND\xaeB`\x82");
+    b
+}
+
+pub fn pdf_fixture() -> Vec<u8> {
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec()
+}
+
+pub fn heic_fixture() -> Vec<u8> {
+    let mut b = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec();
+    b.extend_from_slice(b"\0\0\0\x08free");
+    b
+}
+
+/// A Windows executable, as someone might rename it to `.jpg`.
+pub fn exe_fixture() -> Vec<u8> {
+    let mut b = b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0".to_vec();
+    b.extend(std::iter::repeat_n(0u8, 64));
+    b
+}
+
+pub const BOUNDARY: &str = "maeum-test-boundary-7Q4K93";
+
+/// One multipart part: name, optional file name and type, bytes.
+pub struct Part<'a> {
+    pub name: &'a str,
+    pub filename: Option<&'a str>,
+    pub content_type: Option<&'a str>,
+    pub bytes: &'a [u8],
+}
+
+pub fn file_part<'a>(filename: &'a str, content_type: &'a str, bytes: &'a [u8]) -> Part<'a> {
+    Part {
+        name: "file",
+        filename: Some(filename),
+        content_type: Some(content_type),
+        bytes,
+    }
+}
+
+pub fn text_part<'a>(name: &'a str, value: &'a str) -> Part<'a> {
+    Part {
+        name,
+        filename: None,
+        content_type: None,
+        bytes: value.as_bytes(),
+    }
+}
+
+/// A `multipart/form-data` body.
+pub fn multipart(parts: &[Part<'_>]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for p in parts {
+        body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+        let mut disposition = format!("Content-Disposition: form-data; name=\"{}\"", p.name);
+        if let Some(f) = p.filename {
+            disposition.push_str(&format!("; filename=\"{f}\""));
+        }
+        body.extend_from_slice(disposition.as_bytes());
+        body.extend_from_slice(b"\r\n");
+        if let Some(ct) = p.content_type {
+            body.extend_from_slice(format!("Content-Type: {ct}\r\n").as_bytes());
+        }
+        body.extend_from_slice(b"\r\n");
+        body.extend_from_slice(p.bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A complete, valid damage claim body (loss 420,000원 → 50,000원).
+pub fn damage_claim_body() -> Value {
+    serde_json::json!({
+        "brn": "124-81-00998",
+        "business_name": " 카카오 분식 ",
+        "representative": "김카카오",
+        "phone": "010 1234 5678",
+        "email": "",
+        "services": ["kakaotalk_channel", "kakao_pay"],
+        "paid_service": true,
+        "period_from": "2022-10-15",
+        "period_to": "2022-10-17",
+        "loss_won": 420000,
+        "description": "주문 알림이 오지 않아 손님을 놓쳤어요.",
+        "evidence": [],
+        "payout": {"bank_code": "090", "account_no": "3333-01-1234567", "holder": "김카카오"},
+        "consents": {"privacy_required": true, "marketing": false}
+    })
+}
+
+impl TestServer {
+    /// `POST /api/v1/uploads` with a prepared multipart body.
+    pub async fn upload_parts(&self, user: &str, parts: &[Part<'_>]) -> Response {
+        self.http
+            .post(self.url("/api/v1/uploads"))
+            .bearer_auth(self.token(user))
+            .header(
+                "Content-Type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(multipart(parts))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Uploads one file; returns the response.
+    pub async fn upload(&self, user: &str, filename: &str, ct: &str, bytes: &[u8]) -> Response {
+        self.upload_parts(user, &[file_part(filename, ct, bytes)])
+            .await
+    }
+
+    /// POSTs JSON with an optional key.
+    pub async fn post_json(
+        &self,
+        user: &str,
+        path: &str,
+        key: Option<&str>,
+        body: &Value,
+    ) -> Response {
+        let mut req = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(self.token(user))
+            .json(body);
+        if let Some(k) = key {
+            req = req.header("Idempotency-Key", k);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn damage_claim(&self, user: &str, key: &str, body: &Value) -> Response {
+        self.post_json(user, "/api/v1/damage-claims", Some(key), body)
+            .await
+    }
+
+    pub async fn channel_cash(&self, user: &str, key: &str, brn: &str) -> Response {
+        self.post_json(
+            user,
+            "/api/v1/channel-cash",
+            Some(key),
+            &serde_json::json!({ "brn": brn }),
+        )
+        .await
+    }
+}
+
+/// Files under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -1,0 +1,365 @@
+//! Security headers on everything served, the app's Content-Security-Policy,
+//! and CORS for the API when the app runs on another origin.
+//!
+//! The policy allows the build's inline loader by hash, never `'unsafe-inline'`:
+//! the hashes are read from `dist/index.html` at start and again whenever that
+//! file changes, so the policy follows each build.
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use crate::api::API_BASE;
+
+pub const REFERRER_POLICY: &str = "no-referrer";
+/// For JSON and other non-HTML answers: nothing may load or frame them.
+pub const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+/// Headers a cross-origin app may read.
+pub const EXPOSE_HEADERS: &str = "Retry-After, Idempotent-Replayed";
+const ALLOW_METHODS: &str = "GET, POST";
+const ALLOW_HEADERS: &str = "Authorization, Content-Type, Idempotency-Key";
+const PREFLIGHT_MAX_AGE: &str = "600";
+
+/// `'sha256-…'` of every inline `<script>` (one without `src`) in `html`.
+pub fn inline_script_hashes(html: &str) -> Vec<String> {
+    let lower = html.to_ascii_lowercase();
+    let mut hashes = Vec::new();
+    let mut from = 0;
+    while let Some(start) = lower[from..].find("<script").map(|i| i + from) {
+        let after_name = start + "<script".len();
+        // `<scripts>` or `<script-x>` are other elements.
+        if !lower[after_name..]
+            .starts_with(|c: char| c.is_ascii_whitespace() || c == '>' || c == '/')
+        {
+            from = after_name;
+            continue;
+        }
+        let Some(tag_end) = tag_end(&lower, after_name) else {
+            break;
+        };
+        let attrs = &lower[after_name..tag_end];
+        let body_start = tag_end + 1;
+        let Some(close) = lower[body_start..].find("</script").map(|i| i + body_start) else {
+            break;
+        };
+        if !has_attribute(attrs, "src") {
+            let digest = Sha256::digest(&html.as_bytes()[body_start..close]);
+            hashes.push(format!("'sha256-{}'", B64.encode(digest)));
+        }
+        from = close + "</script".len();
+    }
+    hashes
+}
+
+/// The `>` that ends a start tag, skipping quoted attribute values.
+fn tag_end(s: &str, from: usize) -> Option<usize> {
+    let mut quote: Option<u8> = None;
+    for (i, b) in s.bytes().enumerate().skip(from) {
+        match (quote, b) {
+            (None, b'"' | b'\'') => quote = Some(b),
+            (Some(q), b) if b == q => quote = None,
+            (None, b'>') => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn has_attribute(attrs: &str, name: &str) -> bool {
+    let bytes = attrs.as_bytes();
+    let mut i = 0;
+    let mut quote: Option<u8> = None;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'"' || b == b'\'' => quote = Some(b),
+            None => {
+                let boundary = i == 0 || bytes[i - 1].is_ascii_whitespace();
+                if boundary && attrs[i..].starts_with(name) {
+                    let rest = attrs[i + name.len()..].trim_start();
+                    if rest.is_empty()
+                        || rest.starts_with('=')
+                        || rest.starts_with(|c: char| c.is_ascii_whitespace() || c == '/')
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+        i += 1;
+    }
+    false
+}
+
+/// The app's policy, given the inline script hashes and extra API origins.
+pub fn app_csp(script_hashes: &[String], connect: &[String]) -> String {
+    let mut script_src = vec!["'self'".to_string(), "'wasm-unsafe-eval'".to_string()];
+    script_src.extend(script_hashes.iter().cloned());
+    let mut connect_src = vec!["'self'".to_string()];
+    for origin in connect {
+        if !connect_src.contains(origin) {
+            connect_src.push(origin.clone());
+        }
+    }
+    format!(
+        "default-src 'self'; script-src {}; style-src 'self'; img-src 'self' data: blob:; \
+         connect-src {}; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'",
+        script_src.join(" "),
+        connect_src.join(" ")
+    )
+}
+
+/// `https://api.example.com` from `https://api.example.com/api/`; `None` for anything else.
+pub fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if !matches!(scheme, "http" | "https") {
+        return None;
+    }
+    let host = rest.split(['/', '?', '#']).next()?;
+    if host.is_empty() || host.contains(['@', ' ', '\'', '"', ';', ',']) {
+        return None;
+    }
+    Some(format!("{scheme}://{}", host.to_ascii_lowercase()))
+}
+
+/// Origins of every absolute http(s) URL in the app's `config.json` (its API bases).
+pub fn config_origins(config_json: &str) -> Vec<String> {
+    fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(s) => {
+                if let Some(o) = origin_of(s) {
+                    if !out.contains(&o) {
+                        out.push(o);
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            serde_json::Value::Object(m) => m.values().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(config_json) {
+        walk(&v, &mut out);
+    }
+    out
+}
+
+/// When `index.html` and `config.json` were last modified.
+type Stamp = (SystemTime, Option<SystemTime>);
+
+/// The policy for HTML, recomputed when `index.html` or `config.json` changes.
+struct HtmlPolicy {
+    dist: PathBuf,
+    connect: Vec<String>,
+    cached: Mutex<(Option<Stamp>, HeaderValue)>,
+}
+
+impl HtmlPolicy {
+    fn stamp(&self) -> Option<Stamp> {
+        let modified = |name: &str| {
+            std::fs::metadata(self.dist.join(name))
+                .and_then(|m| m.modified())
+                .ok()
+        };
+        Some((modified("index.html")?, modified("config.json")))
+    }
+
+    fn compute(&self) -> HeaderValue {
+        let html = std::fs::read_to_string(self.dist.join("index.html")).unwrap_or_default();
+        let mut connect = self.connect.clone();
+        if let Ok(config) = std::fs::read_to_string(self.dist.join("config.json")) {
+            for o in config_origins(&config) {
+                if !connect.contains(&o) {
+                    connect.push(o);
+                }
+            }
+        }
+        let csp = app_csp(&inline_script_hashes(&html), &connect);
+        HeaderValue::from_str(&csp).unwrap_or_else(|_| {
+            HeaderValue::from_static("default-src 'self'; object-src 'none'; base-uri 'none'")
+        })
+    }
+
+    fn current(&self) -> HeaderValue {
+        let stamp = self.stamp();
+        let Ok(mut cached) = self.cached.lock() else {
+            return self.compute();
+        };
+        if cached.0 != stamp || stamp.is_none() {
+            cached.1 = self.compute();
+            cached.0 = stamp;
+        }
+        cached.1.clone()
+    }
+}
+
+/// What the security middleware needs.
+#[derive(Clone)]
+pub struct Security {
+    html: Option<Arc<HtmlPolicy>>,
+    allow_origins: Arc<Vec<String>>,
+}
+
+impl Security {
+    /// `dist`: the built app (for the HTML policy); `connect`: extra API origins
+    /// the app may call; `allow_origins`: app origins allowed to call this API.
+    pub fn new(
+        dist: Option<PathBuf>,
+        connect: Vec<String>,
+        allow_origins: Vec<String>,
+    ) -> Security {
+        let html = dist.map(|dist| {
+            let policy = HtmlPolicy {
+                dist,
+                connect,
+                cached: Mutex::new((None, HeaderValue::from_static(""))),
+            };
+            policy.current();
+            Arc::new(policy)
+        });
+        Security {
+            html,
+            allow_origins: Arc::new(allow_origins),
+        }
+    }
+
+    /// The HTML policy as it stands now (for the log at start).
+    pub fn html_policy(&self) -> Option<String> {
+        self.html
+            .as_ref()
+            .and_then(|p| p.current().to_str().ok().map(str::to_string))
+    }
+
+    fn allowed_origin(&self, headers: &HeaderMap) -> Option<HeaderValue> {
+        let origin = headers.get(header::ORIGIN)?;
+        let text = origin.to_str().ok()?;
+        self.allow_origins
+            .iter()
+            .any(|o| o.eq_ignore_ascii_case(text))
+            .then(|| origin.clone())
+    }
+}
+
+fn is_html(res: &Response) -> bool {
+    res.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/html"))
+}
+
+fn set(headers: &mut HeaderMap, name: HeaderName, value: &'static str) {
+    headers.insert(name, HeaderValue::from_static(value));
+}
+
+/// Middleware for the whole app.
+pub async fn security_headers(State(sec): State<Security>, req: Request, next: Next) -> Response {
+    let is_api =
+        req.uri().path() == API_BASE || req.uri().path().starts_with(&format!("{API_BASE}/"));
+    let cors_origin = if is_api {
+        sec.allowed_origin(req.headers())
+    } else {
+        None
+    };
+    let preflight = req.method() == Method::OPTIONS
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+
+    let mut res = match (&cors_origin, preflight) {
+        (Some(origin), true) => {
+            let mut res = StatusCode::NO_CONTENT.into_response();
+            let h = res.headers_mut();
+            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+            set(h, header::ACCESS_CONTROL_ALLOW_METHODS, ALLOW_METHODS);
+            set(h, header::ACCESS_CONTROL_ALLOW_HEADERS, ALLOW_HEADERS);
+            set(h, header::ACCESS_CONTROL_MAX_AGE, PREFLIGHT_MAX_AGE);
+            set(h, header::CACHE_CONTROL, "no-store");
+            res
+        }
+        _ => next.run(req).await,
+    };
+
+    let html = is_html(&res);
+    let h = res.headers_mut();
+    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(h, header::REFERRER_POLICY, REFERRER_POLICY);
+    if html {
+        match &sec.html {
+            Some(policy) => {
+                h.insert(header::CONTENT_SECURITY_POLICY, policy.current());
+            }
+            None => set(h, header::CONTENT_SECURITY_POLICY, API_CSP),
+        }
+        set(h, header::X_FRAME_OPTIONS, "SAMEORIGIN");
+    } else if is_api {
+        // Not on other files: a script's own policy would bind a worker it starts.
+        set(h, header::CONTENT_SECURITY_POLICY, API_CSP);
+    }
+    if is_api && !sec.allow_origins.is_empty() {
+        h.append(header::VARY, HeaderValue::from_static("Origin"));
+        if let Some(origin) = cors_origin {
+            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+            set(h, header::ACCESS_CONTROL_EXPOSE_HEADERS, EXPOSE_HEADERS);
+        }
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sha(s: &str) -> String {
+        format!("'sha256-{}'", B64.encode(Sha256::digest(s.as_bytes())))
+    }
+
+    #[test]
+    fn only_inline_scripts_are_hashed_byte_for_byte() {
+        let loader = "\nimport init from '/maeum-0a1b.js';\nawait init();\n";
+        let html = format!(
+            "<html><head><SCRIPT type=\"module\">{loader}</SCRIPT>\
+             <script src=\"/x.js\"></script><script defer src='/y.js' ></script>\
+             <script data-note=\"a>b\">1</script><scripts>no</scripts></head></html>"
+        );
+        assert_eq!(inline_script_hashes(&html), [sha(loader), sha("1")]);
+        assert!(inline_script_hashes("<p>no scripts</p>").is_empty());
+        assert!(inline_script_hashes("<script>unterminated").is_empty());
+        // A `data-src` attribute is not `src`.
+        assert_eq!(
+            inline_script_hashes("<script data-src=\"z\">2</script>"),
+            [sha("2")]
+        );
+    }
+
+    #[test]
+    fn the_policy_allows_the_app_and_nothing_else() {
+        let csp = app_csp(&["'sha256-abc='".into()], &["https://api2.example".into()]);
+        assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-abc='"));
+        assert!(csp.contains("connect-src 'self' https://api2.example;"));
+        assert!(csp.contains("object-src 'none'") && csp.contains("base-uri 'none'"));
+        assert!(!csp.contains("unsafe-inline"));
+    }
+
+    #[test]
+    fn api_origins_come_from_absolute_urls_in_the_config() {
+        let config = r#"{"api_bases": ["/api", "https://API-2.example.com/api/", "http://127.0.0.1:8081/api"], "x": 1, "note": "ftp://no"}"#;
+        assert_eq!(
+            config_origins(config),
+            ["https://api-2.example.com", "http://127.0.0.1:8081"]
+        );
+        assert!(config_origins("not json").is_empty());
+        assert_eq!(origin_of("https://a.b/c?d"), Some("https://a.b".into()));
+        assert_eq!(origin_of("javascript:alert(1)"), None);
+        assert_eq!(origin_of("https://a b"), None);
+    }
+}
