@@ -1,19 +1,24 @@
 //! Staying up under load: a bounded number of API requests in flight (the rest
 //! are shed at once with 503 `busy`), and a per-user token bucket on the claim
-//! endpoints (429 `rate_limited`).
+//! endpoints (429 `rate_limited`). A request body that stops arriving is cut off
+//! after an idle timeout, so a stalled client cannot keep its in-flight slot.
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
+use tower_http::timeout::TimeoutBody;
 
 use crate::api::ApiError;
 
 /// Default bound on API requests in flight per process.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 512;
+/// Default longest pause inside a request body before the request is dropped
+/// (a slow network pauses for seconds; a stalled client for ever).
+pub const DEFAULT_BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(20);
 /// Paths (under `/api`) that are never shed.
 const EXEMPT: &[&str] = &["/v1/status"];
 
@@ -21,13 +26,22 @@ const EXEMPT: &[&str] = &["/v1/status"];
 #[derive(Clone)]
 pub struct InFlight {
     permits: Arc<Semaphore>,
+    body_idle_timeout: Duration,
 }
 
 impl InFlight {
     pub fn new(max: usize) -> InFlight {
         InFlight {
             permits: Arc::new(Semaphore::new(max.max(1))),
+            body_idle_timeout: DEFAULT_BODY_IDLE_TIMEOUT,
         }
+    }
+
+    /// A request body that sends nothing for `idle` fails (the handler answers
+    /// 400 and the slot is freed).
+    pub fn body_idle_timeout(mut self, idle: Duration) -> InFlight {
+        self.body_idle_timeout = idle;
+        self
     }
 }
 
@@ -48,6 +62,8 @@ pub async fn limit_in_flight(State(limit): State<InFlight>, req: Request, next: 
     }
     match limit.permits.clone().try_acquire_owned() {
         Ok(permit) => {
+            let idle = limit.body_idle_timeout;
+            let req = req.map(|body| axum::body::Body::new(TimeoutBody::new(idle, body)));
             let res = next.run(req).await;
             drop(permit);
             res

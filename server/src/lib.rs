@@ -46,6 +46,8 @@ pub struct Config {
     pub clock: Arc<Clock>,
     /// API requests handled at once; more are shed with 503 `busy` (`/v1/status` is exempt).
     pub max_in_flight: usize,
+    /// Longest pause inside a request body before the request is dropped and its slot freed.
+    pub body_idle_timeout: std::time::Duration,
     /// Per-user limit on the claim endpoints; `None` turns it off.
     pub rate_limit: Option<RateLimit>,
     /// Most evidence uploads one user may store.
@@ -71,6 +73,7 @@ impl Config {
             campaign: Campaign::shipped(),
             clock: Arc::new(Clock::system()),
             max_in_flight: guard::DEFAULT_MAX_IN_FLIGHT,
+            body_idle_timeout: guard::DEFAULT_BODY_IDLE_TIMEOUT,
             rate_limit: Some(RateLimit::default()),
             upload_quota: DEFAULT_UPLOAD_QUOTA,
             allow_origins: Vec::new(),
@@ -241,7 +244,7 @@ pub async fn start(config: Config) -> Result<Server, String> {
         state,
         config.dev,
         dist.as_deref(),
-        guard::InFlight::new(config.max_in_flight),
+        guard::InFlight::new(config.max_in_flight).body_idle_timeout(config.body_idle_timeout),
         security,
     );
 
