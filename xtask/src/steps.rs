@@ -253,6 +253,10 @@ pub fn bench() -> Result {
 
     let server = stdout_of(cmd("cargo").args(["bench", "--quiet", "-p", "maeum-server", "--profile", "server", "--bench", "claims"]))?;
     print!("{server}");
+    // Fault scenarios (failover, kill under load, surge): their report is docs/reliability.md.
+    let faults = stdout_of(cmd("cargo").args(["bench", "--quiet", "-p", "maeum-server", "--profile", "server", "--bench", "faults"]))?;
+    std::fs::write(root().join("docs/reliability.md"), &faults).map_err(|e| format!("writing docs/reliability.md: {e}"))?;
+    println!("wrote docs/reliability.md");
 
     let table: String = lighthouse.lines().filter(|l| l.starts_with('|')).map(|l| format!("{l}\n")).collect();
     let ratio = wasm as f64 / floor_wasm as f64;
