@@ -1,0 +1,10 @@
+//! Talking to a backend that follows the maeum contract (v1).
+
+pub mod client;
+pub mod errors;
+pub mod json;
+pub mod storage;
+
+pub use client::{claim, my_claims, package, runtime_release_at, status, StatusReply};
+pub use errors::ApiError;
+pub use storage::Intent;

@@ -1,0 +1,12 @@
+//! Reusable, presentational pieces. They take data as props and never talk to
+//! the network, so the browser tests mount them without a server.
+
+mod buttons;
+mod gift_box;
+mod item_card;
+mod notices;
+
+pub use buttons::RetryButton;
+pub use gift_box::{GiftBox, Held};
+pub use item_card::ItemCard;
+pub use notices::{ErrorNotice, Loading};

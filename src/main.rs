@@ -1,0 +1,4 @@
+fn main() {
+    maeum::install_panic_hook();
+    maeum::mount();
+}

@@ -1,0 +1,42 @@
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use maeum_contract::time::kst_day_time;
+use maeum_contract::{Claim, Item, Timestamp};
+
+use crate::api::{self, storage};
+use crate::components::GiftBox;
+
+/// After `closes_at`: the campaign has ended; the user still sees what they hold.
+#[component]
+pub fn ClosedPage(
+    /// When it ended, if the server said.
+    closes_at: Option<Timestamp>,
+) -> impl IntoView {
+    // (items, claims) once the 선물함 is known.
+    let held = RwSignal::new(None::<(Vec<Item>, Vec<Claim>)>);
+    if storage::token().is_some() {
+        let (package, mine) = (api::package(), api::my_claims());
+        spawn_local(async move {
+            // Best effort: a closed campaign may refuse the package, not the 선물함.
+            let (package, mine) = (package.await, mine.await);
+            if let Ok(mine) = mine {
+                held.try_set(Some((
+                    package.map(|p| p.items).unwrap_or_default(),
+                    mine.claims,
+                )));
+            }
+        });
+    }
+    let ended = closes_at
+        .map(|t| format!("{}에 끝났어요. ", kst_day_time(t)))
+        .unwrap_or_default();
+    view! {
+        <section class="panel" data-testid="closed-notice" aria-labelledby="closed-title">
+            <h2 class="panel__title" id="closed-title" tabindex="-1" data-focus="">
+                "전 국민 마음 패키지가 끝났어요"
+            </h2>
+            <p class="panel__text">{ended} "함께해 주셔서 고맙습니다. 받은 선물은 사용 기한까지 쓸 수 있어요."</p>
+        </section>
+        {move || held.get().map(|(items, claims)| view! { <GiftBox items claims /> })}
+    }
+}

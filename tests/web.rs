@@ -1,0 +1,422 @@
+//! Browser tests of the app's components in headless Chromium:
+//! `CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web`.
+//! Components take plain data, so no server is needed.
+
+#![cfg(target_arch = "wasm32")]
+
+use leptos::prelude::*;
+use maeum::api::errors::ApiError;
+use maeum::api::{json, storage};
+use maeum::components::{ErrorNotice, GiftBox, ItemCard};
+use maeum::model::CardState;
+use maeum::pages::{OpenFromAppPage, Teaser};
+use maeum_contract::{
+    Claim, ClaimResponse, Item, ItemKind, MyClaims, Package, Status, Timestamp, Validity,
+};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn t(s: &str) -> Timestamp {
+    Timestamp::parse_rfc3339(s).unwrap()
+}
+
+fn item(
+    id: &str,
+    kind: ItemKind,
+    title: &str,
+    price: u64,
+    validity: Validity,
+    remaining: Option<u64>,
+) -> Item {
+    Item {
+        id: id.into(),
+        kind,
+        title: title.into(),
+        price_won: price,
+        validity,
+        cap: remaining.map(|_| 3_000_000),
+        remaining,
+        as_of: t("2023-01-05T09:41:00+09:00"),
+    }
+}
+
+fn emoticon() -> Item {
+    item(
+        "emoticon-a",
+        ItemKind::Emoticon,
+        "카카오프렌즈 이모티콘 A",
+        2000,
+        Validity::DaysFromClaim { days: 90 },
+        None,
+    )
+}
+
+fn voucher(remaining: u64) -> Item {
+    item(
+        "drawer",
+        ItemKind::Voucher,
+        "톡서랍 플러스 1개월",
+        1900,
+        Validity::Months { months: 1 },
+        Some(remaining),
+    )
+}
+
+/// A fresh container in the page, and a handle that unmounts on drop.
+fn mount<F, V>(f: F) -> (HtmlElement, impl Drop)
+where
+    F: FnOnce() -> V + 'static,
+    V: IntoView + 'static,
+{
+    let document = web_sys::window().unwrap().document().unwrap();
+    let host: HtmlElement = document.create_element("div").unwrap().unchecked_into();
+    document.body().unwrap().append_child(&host).unwrap();
+    let handle = leptos::mount::mount_to(host.clone(), f);
+    (host, handle)
+}
+
+fn find(host: &HtmlElement, testid: &str) -> Element {
+    host.query_selector(&format!("[data-testid='{testid}']"))
+        .unwrap()
+        .unwrap_or_else(|| panic!("no [data-testid={testid}] in {}", host.inner_html()))
+}
+
+fn text(host: &HtmlElement, testid: &str) -> String {
+    find(host, testid).text_content().unwrap_or_default()
+}
+
+fn button(host: &HtmlElement) -> web_sys::HtmlButtonElement {
+    find(host, "item-claim").unchecked_into()
+}
+
+fn card(state: CardState, item: Item) -> (HtmlElement, impl Drop) {
+    mount(move || view! { <ItemCard item state on_claim=Callback::new(|_| {}) /> })
+}
+
+#[wasm_bindgen_test]
+fn unclaimed_card_shows_name_kind_price_validity_and_a_claim_button() {
+    let (host, _h) = card(CardState::Available, emoticon());
+    assert_eq!(text(&host, "item-title"), "카카오프렌즈 이모티콘 A");
+    assert_eq!(text(&host, "item-kind"), "이모티콘");
+    assert!(text(&host, "item-price").contains("2,000원"));
+    assert_eq!(text(&host, "item-validity"), "받은 날부터 90일");
+    let b = button(&host);
+    assert_eq!(b.text_content().unwrap(), "받기");
+    assert!(!b.disabled());
+    assert_eq!(
+        b.get_attribute("aria-label").unwrap(),
+        "카카오프렌즈 이모티콘 A 받기"
+    );
+    assert_eq!(
+        find(&host, "item-card")
+            .get_attribute("data-state")
+            .unwrap(),
+        "available"
+    );
+    assert!(
+        host.query_selector("[data-testid='item-remaining']")
+            .unwrap()
+            .is_none(),
+        "uncapped: no stock line"
+    );
+}
+
+#[wasm_bindgen_test]
+fn capped_voucher_shows_the_remaining_count_in_korea_time() {
+    let (host, _h) = card(CardState::Available, voucher(1_234_567));
+    assert_eq!(
+        text(&host, "item-remaining"),
+        "잔여 1,234,567개 · 09:41 기준"
+    );
+    assert!(text(&host, "item-price").contains("1,900원"));
+    assert_eq!(text(&host, "item-validity"), "받은 날부터 1개월");
+}
+
+#[wasm_bindgen_test]
+fn pending_card_is_disabled_and_busy() {
+    let (host, _h) = card(CardState::Pending, emoticon());
+    let b = button(&host);
+    assert_eq!(b.text_content().unwrap(), "받는 중");
+    assert!(b.disabled());
+    assert_eq!(b.get_attribute("aria-busy").as_deref(), Some("true"));
+}
+
+#[wasm_bindgen_test]
+fn claimed_card_shows_the_code_and_the_exact_expiry() {
+    let claim = Claim {
+        item_id: "emoticon-a".into(),
+        claimed_at: t("2023-01-05T09:00:00+09:00"),
+        expires_at: Some(t("2023-04-05T09:00:00+09:00")),
+        code: Some("MAEUM-1234-ABCD".into()),
+    };
+    let (host, _h) = card(CardState::Claimed(claim), emoticon());
+    let b = button(&host);
+    assert_eq!(b.text_content().unwrap(), "받음");
+    assert!(b.disabled());
+    assert_eq!(text(&host, "item-code"), "MAEUM-1234-ABCD");
+    assert_eq!(text(&host, "item-expiry"), "2023년 4월 5일까지");
+}
+
+#[wasm_bindgen_test]
+fn claimed_permanent_item_says_permanent() {
+    let claim = Claim {
+        item_id: "e".into(),
+        claimed_at: t("2023-01-05T00:00:00Z"),
+        expires_at: None,
+        code: None,
+    };
+    let item = item(
+        "e",
+        ItemKind::Emoticon,
+        "이모티콘",
+        2500,
+        Validity::Permanent,
+        None,
+    );
+    let (host, _h) = card(CardState::Claimed(claim), item);
+    assert_eq!(text(&host, "item-expiry"), "영구 사용");
+    assert!(host
+        .query_selector("[data-testid='item-code']")
+        .unwrap()
+        .is_none());
+}
+
+#[wasm_bindgen_test]
+fn sold_out_card_says_마감_and_cannot_be_tapped() {
+    let (host, _h) = card(CardState::SoldOut, voucher(0));
+    let b = button(&host);
+    assert_eq!(b.text_content().unwrap(), "마감");
+    assert!(b.disabled());
+    assert_eq!(
+        find(&host, "item-card")
+            .get_attribute("data-state")
+            .unwrap(),
+        "sold-out"
+    );
+}
+
+#[wasm_bindgen_test]
+fn ineligible_card_says_대상_아님_with_the_reason() {
+    let (host, _h) = card(
+        CardState::Ineligible(Some("휴면 계정은 받을 수 없어요".into())),
+        emoticon(),
+    );
+    let b = button(&host);
+    assert_eq!(b.text_content().unwrap(), "대상 아님");
+    assert!(b.disabled());
+    assert_eq!(text(&host, "item-reason"), "휴면 계정은 받을 수 없어요");
+}
+
+#[wasm_bindgen_test]
+async fn a_tap_turns_받기_into_받는_중_in_place_and_a_double_tap_claims_once() {
+    let state = RwSignal::new(CardState::Available);
+    let taps = RwSignal::new(0u32);
+    let (host, _h) = mount(move || {
+        let on_claim = Callback::new(move |_: String| {
+            taps.update(|n| *n += 1);
+            state.set(CardState::Pending);
+        });
+        move || view! { <ItemCard item=emoticon() state=state.get() on_claim /> }
+    });
+    let before = button(&host);
+    before.click();
+    leptos::task::tick().await;
+    let after = button(&host);
+    assert_eq!(after.text_content().unwrap(), "받는 중");
+    assert!(after.disabled());
+    assert!(
+        before.is_same_node(Some(&after)),
+        "the button is updated in place (focus stays)"
+    );
+    after.click();
+    leptos::task::tick().await;
+    assert_eq!(taps.get_untracked(), 1);
+}
+
+#[wasm_bindgen_test]
+fn teaser_shows_the_opening_time_in_korea_time_and_a_countdown() {
+    let now = RwSignal::new(t("2023-01-05T07:58:55+09:00"));
+    let (host, _h) =
+        mount(move || view! { <Teaser opens_at=t("2023-01-05T09:00:00+09:00") now /> });
+    assert_eq!(
+        text(&host, "teaser-opens-at"),
+        "1월 5일 (목) 오전 9:00에 열립니다"
+    );
+    assert_eq!(text(&host, "countdown"), "01:01:05");
+    assert!(host
+        .text_content()
+        .unwrap()
+        .contains("열리기까지 1시간 남았어요"));
+}
+
+#[wasm_bindgen_test]
+fn open_from_app_page_names_the_way_in() {
+    let (host, _h) = mount(|| view! { <OpenFromAppPage /> });
+    assert!(host
+        .text_content()
+        .unwrap()
+        .contains("카카오톡 > 더보기 > 카카오 나우 배너"));
+    assert!(host.query_selector("h2").unwrap().is_some());
+}
+
+#[wasm_bindgen_test]
+async fn error_notice_is_korean_announced_and_retries() {
+    let retries = RwSignal::new(0u32);
+    let (host, _h) = mount(move || {
+        view! { <ErrorNotice error=ApiError::Offline on_retry=Callback::new(move |()| retries.update(|n| *n += 1)) /> }
+    });
+    let notice = find(&host, "error-notice");
+    assert_eq!(notice.get_attribute("role").as_deref(), Some("alert"));
+    assert_eq!(
+        notice.get_attribute("data-error-code").as_deref(),
+        Some("offline")
+    );
+    assert!(notice
+        .text_content()
+        .unwrap()
+        .contains("서버에 연결할 수 없어요"));
+    let retry: HtmlElement = find(&host, "retry").unchecked_into();
+    assert_eq!(retry.text_content().unwrap(), "다시 시도");
+    retry.click();
+    assert_eq!(retries.get_untracked(), 1);
+}
+
+#[wasm_bindgen_test]
+fn gift_box_lists_what_the_user_holds() {
+    let claims = vec![Claim {
+        item_id: "drawer".into(),
+        claimed_at: t("2023-01-31T10:00:00+09:00"),
+        expires_at: Some(t("2023-02-28T10:00:00+09:00")),
+        code: Some("DRAWER-0001".into()),
+    }];
+    let (host, _h) = mount(move || view! { <GiftBox items=vec![voucher(5)] claims /> });
+    let row = find(&host, "gift-box-item");
+    assert!(row.text_content().unwrap().contains("톡서랍 플러스 1개월"));
+    assert!(row.text_content().unwrap().contains("DRAWER-0001"));
+    assert!(row.text_content().unwrap().contains("2023년 2월 28일까지"));
+
+    let (empty, _h2) = mount(|| view! { <GiftBox items=vec![] claims=vec![] /> });
+    assert!(empty
+        .text_content()
+        .unwrap()
+        .contains("아직 받은 선물이 없어요"));
+}
+
+/// `api::json` must read what the reference serde implementation writes.
+#[wasm_bindgen_test]
+fn json_decoder_agrees_with_serde_wasm_bindgen() {
+    let ser = serde_wasm_bindgen::Serializer::json_compatible();
+    let package = Package {
+        items: vec![
+            emoticon(),
+            voucher(0),
+            item(
+                "p",
+                ItemKind::Coupon,
+                "쿠폰",
+                3000,
+                Validity::Permanent,
+                None,
+            ),
+        ],
+    };
+    let js = serde::Serialize::serialize(&package, &ser).unwrap();
+    assert_eq!(json::from_js::<Package>(js).unwrap(), package);
+
+    let mine = MyClaims {
+        claims: vec![Claim {
+            item_id: "a".into(),
+            claimed_at: t("2023-01-05T00:00:00Z"),
+            expires_at: None,
+            code: Some("X".into()),
+        }],
+        ineligible_reason: Some("사유".into()),
+    };
+    let js = serde::Serialize::serialize(&mine, &ser).unwrap();
+    assert_eq!(json::from_js::<MyClaims>(js).unwrap(), mine);
+
+    let raw = js_sys::JSON::parse(
+        r#"{"results":[{"item_id":"a","status":"granted","claim":{"item_id":"a","claimed_at":"2023-01-05T00:00:00Z","expires_at":null,"code":"C"}},
+            {"item_id":"b","status":"sold_out","claim":null},{"item_id":"c","status":"ineligible","reason":"r"}]}"#,
+    )
+    .unwrap();
+    let r: ClaimResponse = json::from_js(raw).unwrap();
+    assert_eq!(r.results.len(), 3);
+    assert_eq!(r.results[2].reason.as_deref(), Some("r"));
+
+    let status = js_sys::JSON::parse(
+        r#"{"server_time":"2023-01-05T00:00:00.5Z","release_at":"2023-01-05T00:00:00Z","open":true,"paused":false,"extra":[1,{"x":2.5}]}"#,
+    )
+    .unwrap();
+    let s: Status = json::from_js(status).unwrap();
+    assert_eq!(s.closes_at, None);
+    assert_eq!(s.server_time.0 - s.release_at.0, 500);
+}
+
+#[wasm_bindgen_test]
+fn json_decoder_rejects_wrong_shapes_without_panicking() {
+    for bad in [
+        r#"{"items": 3}"#,
+        r#"{"items": [{"id": 1}]}"#,
+        "null",
+        "[]",
+        r#""x""#,
+        r#"{"items":[{"id":"a","kind":"gift"}]}"#,
+    ] {
+        let v = js_sys::JSON::parse(bad).unwrap();
+        assert!(json::from_js::<Package>(v).is_err(), "{bad}");
+    }
+    let huge = js_sys::JSON::parse(r#"{"claims": [], "ineligible_reason": 12}"#).unwrap();
+    assert!(json::from_js::<MyClaims>(huge).is_err());
+}
+
+#[wasm_bindgen_test]
+fn intents_survive_in_session_storage_and_garbage_reads_as_none() {
+    let session = web_sys::window()
+        .unwrap()
+        .session_storage()
+        .unwrap()
+        .unwrap();
+    session.clear().unwrap();
+    let a = storage::Intent {
+        key: "k-1".into(),
+        item_ids: vec!["a".into(), "b".into()],
+    };
+    let b = storage::Intent {
+        key: "k-2".into(),
+        item_ids: vec!["c".into()],
+    };
+    storage::push_intent(&a);
+    storage::push_intent(&b);
+    storage::push_intent(&a);
+    assert_eq!(storage::intents(), vec![b.clone(), a.clone()]);
+    storage::remove_intent("k-2");
+    assert_eq!(storage::intents(), vec![a]);
+    storage::remove_intent("k-1");
+    assert!(session.get_item("maeum.intents").unwrap().is_none());
+
+    for garbage in [
+        "{",
+        "3",
+        r#"[{"key": 1}]"#,
+        r#"[{"key":"k","item_ids":[]}]"#,
+        r#"[null, {"key":"ok","item_ids":["x"]}]"#,
+    ] {
+        session.set_item("maeum.intents", garbage).unwrap();
+        let got = storage::intents();
+        assert!(got.iter().all(|i| i.key == "ok"), "{garbage}: {got:?}");
+    }
+    session.clear().unwrap();
+}
+
+#[wasm_bindgen_test]
+fn idempotency_keys_are_fresh_uuids() {
+    let a = maeum::browser::new_idempotency_key();
+    let b = maeum::browser::new_idempotency_key();
+    assert_ne!(a, b);
+    assert_eq!(a.len(), 36);
+    assert!(maeum_contract::valid_idempotency_key(&a));
+}
