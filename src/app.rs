@@ -71,7 +71,7 @@ impl AppCtx {
             screen: RwSignal::new(screen),
             route: RwSignal::new(Route::current()),
             gate: StoredValue::new(GateState {
-                spread_s: config::DEFAULT_SPREAD_S,
+                spread_s: gate::DEFAULT_SPREAD_SECONDS,
                 ..GateState::default()
             }),
             announcement: RwSignal::new(String::new()),
@@ -136,19 +136,13 @@ impl AppCtx {
         let reply = status.await;
         let received = mono_ms();
         let runtime = runtime.await;
-        let reply = reply?;
+        let status = reply?;
         self.gate.try_update_value(|g| {
-            g.clock = Some(ServerClock::from_sample(
-                reply.status.server_time,
-                sent,
-                received,
-            ));
+            g.clock = Some(ServerClock::from_sample(status.server_time, sent, received));
             g.runtime_release = runtime;
-            if let Some(s) = reply.spread_s {
-                g.spread_s = s;
-            }
+            g.spread_s = gate::spread_seconds(&status);
         });
-        self.apply_status(&reply.status);
+        self.apply_status(&status);
         Ok(())
     }
 
@@ -196,7 +190,7 @@ impl AppCtx {
         let spread_ms = self
             .gate
             .try_with_value(|g| g.spread_s)
-            .unwrap_or(config::DEFAULT_SPREAD_S)
+            .unwrap_or(gate::DEFAULT_SPREAD_SECONDS)
             .saturating_mul(1000);
         spawn_local(async move {
             sleep(random_ms(spread_ms)).await;

@@ -19,10 +19,6 @@ pub const API_BASE: &str = match option_env!("MAEUM_API_BASE") {
 /// Runtime configuration of a deployed bundle (may postpone the release).
 pub const RUNTIME_CONFIG_URL: &str = "/config.json";
 
-/// Upper bound (seconds) of the random wait before loading the package at
-/// the opening instant, unless the server's status says otherwise.
-pub const DEFAULT_SPREAD_S: u32 = 10;
-
 /// How long the paused notice waits before asking again (plus up to 5 s of
 /// jitter), when the server gave no `Retry-After`.
 pub const DEFAULT_PAUSE_RETRY_S: u32 = 15;

@@ -3,6 +3,16 @@
 
 use crate::{Status, Timestamp};
 
+/// Herd spread at the opening when the status does not give one.
+pub const DEFAULT_SPREAD_SECONDS: u32 = 10;
+/// A status may not ask clients to wait longer than this.
+pub const MAX_SPREAD_SECONDS: u32 = 600;
+
+/// The spread a client applies at the opening, bounded whatever the server says.
+pub fn spread_seconds(status: &Status) -> u32 {
+    status.spread_seconds.unwrap_or(DEFAULT_SPREAD_SECONDS).min(MAX_SPREAD_SECONDS)
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
     /// Not yet: show the teaser and send no package or claim request.
@@ -62,7 +72,14 @@ mod tests {
     }
 
     fn status(release: &str, paused: bool, closes: Option<&str>) -> Status {
-        Status { server_time: t(release), release_at: t(release), open: false, paused, closes_at: closes.map(t) }
+        Status {
+            server_time: t(release),
+            release_at: t(release),
+            open: false,
+            paused,
+            closes_at: closes.map(t),
+            spread_seconds: None,
+        }
     }
 
     #[test]
@@ -94,6 +111,16 @@ mod tests {
         let s = status("2023-01-05T09:00:00+09:00", true, None);
         assert!(matches!(phase(None, &s, t("2023-01-05T08:00:00+09:00")), Phase::BeforeOpen { .. }));
         assert_eq!(phase(None, &s, t("2023-01-05T09:30:00+09:00")), Phase::Paused);
+    }
+
+    #[test]
+    fn spread_defaults_to_ten_seconds_and_is_bounded() {
+        let mut s = status("2023-01-05T09:00:00+09:00", false, None);
+        assert_eq!(spread_seconds(&s), 10);
+        s.spread_seconds = Some(3);
+        assert_eq!(spread_seconds(&s), 3);
+        s.spread_seconds = Some(86_400);
+        assert_eq!(spread_seconds(&s), MAX_SPREAD_SECONDS);
     }
 
     #[test]

@@ -25,6 +25,10 @@ pub struct Status {
     pub paused: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closes_at: Option<Timestamp>,
+    /// At the opening, each client waits a random 0..N seconds before loading
+    /// the package, so the herd arrives spread out. Absent: [`gate::DEFAULT_SPREAD_SECONDS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spread_seconds: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

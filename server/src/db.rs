@@ -299,6 +299,7 @@ impl Settings {
             open: false,
             paused: self.paused,
             closes_at: self.closes_at,
+            spread_seconds: Some(gate::DEFAULT_SPREAD_SECONDS),
         };
         status.open = self.phase(now) == Phase::Open;
         status
@@ -312,6 +313,7 @@ impl Settings {
             open: false,
             paused: self.paused,
             closes_at: self.closes_at,
+            spread_seconds: Some(gate::DEFAULT_SPREAD_SECONDS),
         };
         gate::phase(None, &status, now)
     }

@@ -30,29 +30,10 @@ pub const TIMEOUT_MS: i32 = 12_000;
 
 type Reply = Pin<Box<dyn Future<Output = Result<JsValue, ApiError>>>>;
 
-/// `GET /v1/status` as the app uses it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct StatusReply {
-    pub status: Status,
-    /// Optional `spread_seconds` extension: the herd spread at opening.
-    pub spread_s: Option<u32>,
-}
-
 /// Starts `GET /v1/status`.
-pub fn status() -> impl Future<Output = Result<StatusReply, ApiError>> {
+pub fn status() -> impl Future<Output = Result<Status, ApiError>> {
     let reply = start("GET", "/v1/status", None, None, false);
-    async move {
-        let raw = reply.await?;
-        let spread_s = js_sys::Reflect::get(&raw, &JsValue::from_str("spread_seconds"))
-            .ok()
-            .and_then(|v| v.as_f64())
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .map(|s| s.min(600.0) as u32);
-        Ok(StatusReply {
-            status: decode(raw)?,
-            spread_s,
-        })
-    }
+    async move { decode(reply.await?) }
 }
 
 /// Starts `GET /v1/package`.

@@ -5,6 +5,6 @@ pub mod errors;
 pub mod json;
 pub mod storage;
 
-pub use client::{claim, my_claims, package, runtime_release_at, status, StatusReply};
+pub use client::{claim, my_claims, package, runtime_release_at, status};
 pub use errors::ApiError;
 pub use storage::Intent;

@@ -104,16 +104,20 @@ fn ensure_wasm_bindgen() -> Result {
     run(cmd("cargo").args(["install", "wasm-bindgen-cli", "--version", &want, "--force"]))
 }
 
+/// Chromium and its driver, and a Korean font so screenshots show Hangul.
 fn ensure_chromium() -> Result {
-    if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
+    let have = ["/usr/bin/chromium", "/usr/bin/chromedriver", "/usr/share/fonts/truetype/nanum"];
+    if have.iter().all(|p| Path::new(p).exists()) {
         return Ok(());
     }
     let root_user = cmd("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
     if !root_user {
-        return Err("Chromium is missing: run `sudo apt-get update && sudo apt-get install -y chromium chromium-driver`".into());
+        return Err("Chromium is missing: run `sudo apt-get update && sudo apt-get install -y chromium chromium-driver fonts-nanum`".into());
     }
     run(cmd("apt-get").arg("update").arg("-q"))?;
-    run(cmd("apt-get").args(["install", "-y", "-q", "chromium", "chromium-driver"]).env("DEBIAN_FRONTEND", "noninteractive"))
+    run(cmd("apt-get")
+        .args(["install", "-y", "-q", "chromium", "chromium-driver", "fonts-nanum"])
+        .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
 fn ensure_npm() -> Result {

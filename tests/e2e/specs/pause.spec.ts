@@ -2,6 +2,8 @@
 import { test, expect, expectAccessible } from '../fixtures';
 
 test('a paused campaign shows a notice and recovers after resume', async ({ page, server }) => {
+  // The notice asks again after its retry interval (15 s plus jitter), without a reload.
+  test.setTimeout(90_000);
   server.admin('pause');
   await server.open(page, 'waiting');
   const notice = page.getByRole('status').filter({ hasText: '일시' });
@@ -9,5 +11,5 @@ test('a paused campaign shows a notice and recovers after resume', async ({ page
   await expect(page.getByRole('button', { name: '받기' })).toHaveCount(0);
   await expectAccessible(page);
   server.admin('resume');
-  await expect(page.getByRole('button', { name: '모두 받기' })).toBeVisible({ timeout: 40_000 });
+  await expect(page.getByRole('button', { name: '모두 받기' })).toBeVisible({ timeout: 60_000 });
 });
