@@ -40,6 +40,8 @@ export class Server {
 
   /** Opens the app as `user`, the way the KakaoTalk banner does: a token in the fragment. */
   async open(page: Page, user: string, path = '/'): Promise<void> {
+    // A fragment-only change would not load the page again; start from nothing.
+    if (page.url() !== 'about:blank') await page.goto('about:blank');
     await page.goto(`${this.url}${path}#access_token=${this.token(user)}`);
   }
 
