@@ -16,6 +16,7 @@ const flags = [
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const results = [];
+const lcpElements = {};
 for (const { name, url } of pages) {
   const samples = [];
   for (let i = 0; i < runs; i++) {
@@ -33,6 +34,8 @@ for (const { name, url } of pages) {
         si: a['speed-index'].numericValue,
         bytes: a['total-byte-weight'].numericValue,
       });
+      const lcpItem = a['largest-contentful-paint-element']?.details?.items?.[0]?.items?.[0]?.node;
+      if (lcpItem) lcpElements[name] = lcpItem.snippet;
     } finally {
       await chrome.kill();
     }
@@ -47,4 +50,5 @@ console.log(`|---|---:|---:|---:|---:|---:|---:|---:|---:|`);
 for (const r of results) {
   console.log(`| ${r.name} | ${r.perf} | ${r.a11y} | ${Math.round(r.fcp)} | ${Math.round(r.lcp)} | ${Math.round(r.tbt)} | ${r.cls.toFixed(3)} | ${Math.round(r.si)} | ${Math.round(r.bytes)} |`);
 }
+for (const [name, el] of Object.entries(lcpElements)) console.log(`LCP element (${name}): \`${el}\``);
 console.log(`lighthouse-json: ${JSON.stringify(results)}`);

@@ -64,7 +64,6 @@ test('claim all grants every item once and survives a reload', async ({ page, se
   for (const item of list) await expect(card(page, item.title)).toContainText('받음');
   await expect(page.getByRole('button', { name: '받기', exact: true })).toHaveCount(0);
   expect((await server.api('/v1/me/claims', 'all')).claims).toHaveLength(6);
-  await page.screenshot({ path: '../../docs/screenshots/claimed.png', fullPage: false });
 });
 
 test('a fast double tap grants once', async ({ page, server }) => {
