@@ -122,8 +122,15 @@ impl AppCtx {
     pub fn boot(self) {
         self.show(Screen::Loading);
         spawn_local(async move {
-            if let Err(e) = self.refresh_status().await {
-                self.show(Screen::Unreachable(e));
+            match self.refresh_status().await {
+                // No network, but this tab read the package before: show that.
+                Err(ApiError::Offline | ApiError::Timeout)
+                    if storage::token().is_some() && api::kept_package().is_some() =>
+                {
+                    self.show(Screen::Open)
+                }
+                Err(e) => self.show(Screen::Unreachable(e)),
+                Ok(()) => {}
             }
         });
     }
@@ -275,6 +282,7 @@ pub fn App() -> impl IntoView {
     provide_context(ctx);
     route::install(ctx);
     resync_on_visible(ctx);
+    crate::network::install(ctx);
     ctx.boot();
 
     view! {

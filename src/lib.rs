@@ -9,6 +9,7 @@ pub mod browser;
 pub mod components;
 pub mod config;
 pub mod model;
+pub mod network;
 pub mod pages;
 #[cfg(debug_assertions)]
 pub mod preview;

@@ -420,3 +420,239 @@ fn idempotency_keys_are_fresh_uuids() {
     assert_eq!(a.len(), 36);
     assert!(maeum_contract::valid_idempotency_key(&a));
 }
+
+// ---- Resilience (issue 5): backoff, failover order, waiting room, offline reads.
+
+use maeum::api::{backends, client, retry};
+use maeum::network::{self, Wait};
+
+#[wasm_bindgen_test]
+fn backoff_has_full_jitter_a_cap_and_never_beats_retry_after() {
+    for attempt in 1..=12u32 {
+        let ceiling = (retry::BASE_MS << (attempt - 1).min(8)).min(retry::CAP_MS);
+        for unit in [0.0, 0.25, 0.5, 0.999, 1.0, -3.0, 7.0, f64::NAN] {
+            let d = retry::backoff_ms(attempt, None, unit);
+            assert!(
+                d <= ceiling,
+                "attempt {attempt}, unit {unit}: {d} > {ceiling}"
+            );
+            let d = retry::backoff_ms(attempt, Some(2), unit);
+            assert!((2000..=2000 + ceiling).contains(&d), "Retry-After 2 s: {d}");
+        }
+    }
+    assert_eq!(retry::backoff_ms(1, None, 1.0), 500);
+    assert_eq!(retry::backoff_ms(2, None, 1.0), 1000);
+    assert_eq!(retry::backoff_ms(5, None, 1.0), retry::CAP_MS);
+    assert_eq!(retry::backoff_ms(30, None, 1.0), retry::CAP_MS);
+    // A huge Retry-After is bounded (an hour), never overflows.
+    assert!(retry::backoff_ms(3, Some(u32::MAX), 1.0) <= 3_600_000 + retry::CAP_MS);
+    // Random draws spread out.
+    let draws: Vec<u32> = (0..50)
+        .map(|_| retry::backoff_ms(4, None, js_sys::Math::random()))
+        .collect();
+    assert!(draws.iter().any(|d| *d != draws[0]), "jitter");
+}
+
+#[wasm_bindgen_test]
+fn retry_after_reads_seconds_and_http_dates() {
+    let now = t("2015-10-21T07:27:50Z").0 as f64;
+    assert_eq!(retry::retry_after_at("1", now), Some(1));
+    assert_eq!(retry::retry_after_at(" 120 ", now), Some(120));
+    assert_eq!(retry::retry_after_at("99999999", now), Some(3600));
+    assert_eq!(
+        retry::retry_after_at("Wed, 21 Oct 2015 07:28:00 GMT", now),
+        Some(10)
+    );
+    assert_eq!(
+        retry::retry_after_at("Wed, 21 Oct 2015 07:20:00 GMT", now),
+        Some(0),
+        "a date in the past: now"
+    );
+    for bad in [
+        "",
+        "-1",
+        "1.5",
+        "soon",
+        "Wed, 21 Oct 2015 07:28:00 KST",
+        "Wed, 32 Oct 2015 07:28:00 GMT",
+        "Wed, 21 Okt 2015 07:28:00 GMT",
+        "Wed, 21 Oct 2015 07:28:00 GMT가",
+    ] {
+        assert_eq!(retry::retry_after_at(bad, now), None, "{bad:?}");
+    }
+    // The header as the client decodes it.
+    assert_eq!(
+        ApiError::from_response(429, None, Some("3")).retry_after_s(),
+        Some(3)
+    );
+}
+
+#[wasm_bindgen_test]
+fn failover_order_prefers_the_working_base_and_rechecks_the_primary() {
+    // Fresh: preference order.
+    assert_eq!(backends::attempt_order(3, 0, 0.0, 10.0), vec![0, 1, 2]);
+    // On base 1 since t=1000: base 1 first, then the others in order.
+    assert_eq!(backends::attempt_order(3, 1, 1000.0, 5000.0), vec![1, 0, 2]);
+    assert_eq!(backends::attempt_order(3, 2, 1000.0, 5000.0), vec![2, 0, 1]);
+    // A minute later the primary is asked again first.
+    assert_eq!(
+        backends::attempt_order(3, 2, 1000.0, 1000.0 + backends::RECHECK_MS),
+        vec![0, 1, 2]
+    );
+    assert_eq!(backends::attempt_order(1, 0, 0.0, 0.0), vec![0]);
+    assert_eq!(
+        backends::attempt_order(2, 5, 0.0, 0.0),
+        vec![0, 1],
+        "stale index"
+    );
+
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        backends::clean_bases(&s(&[
+            "https://a.example/api/",
+            " /api ",
+            "https://a.example/api",
+            "ftp://x",
+            "//evil",
+            "http://127.0.0.1:8091/api"
+        ])),
+        s(&["https://a.example/api", "/api", "http://127.0.0.1:8091/api"])
+    );
+    assert_eq!(backends::clean_bases(&[]), s(&["/api"]));
+    assert_eq!(backends::clean_bases(&s(&["nope"])), s(&["/api"]));
+
+    // What moves a request to the next base.
+    let busy = ApiError::from_response(503, None, Some("1"));
+    assert!(client::fails_over(503, &busy));
+    let limited = ApiError::from_response(429, None, Some("1"));
+    assert!(
+        !client::fails_over(429, &limited),
+        "a rate limit is per user"
+    );
+    let paused = ApiError::from_response(
+        503,
+        Some(maeum::api::errors::ProblemBrief {
+            code: "paused".into(),
+            ..Default::default()
+        }),
+        Some("30"),
+    );
+    assert!(!client::fails_over(503, &paused), "a pause is everywhere");
+    assert!(client::fails_over(0, &ApiError::Offline));
+    assert!(client::fails_over(0, &ApiError::Timeout));
+    assert!(client::fails_over(502, &ApiError::Server { status: 502 }));
+    assert!(client::fails_over(504, &ApiError::Server { status: 504 }));
+    assert!(!client::fails_over(500, &ApiError::Server { status: 500 }));
+    assert!(!client::fails_over(401, &ApiError::Unauthorized));
+}
+
+#[wasm_bindgen_test]
+fn waiting_room_says_why_when_and_where_and_cancels() {
+    let cancels = RwSignal::new(0u32);
+    let wait = Wait {
+        seconds: 5,
+        position: Some(1234),
+        held: false,
+    };
+    let (host, _h) =
+        mount(move || network::waiting(wait, Callback::new(move |()| cancels.update(|n| *n += 1))));
+    let text = text(&host, "waiting");
+    assert!(
+        text.contains("접속자가 많아 순서대로 처리하고 있어요"),
+        "{text}"
+    );
+    assert!(text.contains("5초 후 다시 시도해요"), "{text}");
+    assert!(text.contains("대기 순서 1,234번째"), "{text}");
+    assert!(!text.contains("오류"), "a wait, not an error");
+    let cancel: HtmlElement = find(&host, "waiting-cancel").unchecked_into();
+    assert_eq!(cancel.text_content().unwrap(), "취소");
+    cancel.click();
+    assert_eq!(cancels.get_untracked(), 1);
+
+    assert_eq!(
+        network::wait_text(&Wait {
+            seconds: 0,
+            position: None,
+            held: false
+        }),
+        "지금 다시 시도하고 있어요."
+    );
+    assert_eq!(
+        network::wait_text(&Wait {
+            seconds: 3,
+            position: None,
+            held: true
+        }),
+        "연결되면 바로 보낼게요."
+    );
+}
+
+#[wasm_bindgen_test]
+fn connecting_notice_shows_while_failing_over() {
+    network::connecting(1);
+    let document = web_sys::window().unwrap().document().unwrap();
+    let el = document.get_element_by_id("net-notice").unwrap();
+    assert_eq!(
+        el.get_attribute("data-testid").as_deref(),
+        Some("connecting")
+    );
+    assert_eq!(el.text_content().unwrap(), "연결 중");
+    network::connecting(-1);
+    assert_eq!(el.text_content().unwrap(), "");
+}
+
+#[wasm_bindgen_test]
+fn last_package_and_claims_are_kept_with_their_time() {
+    let session = web_sys::window()
+        .unwrap()
+        .session_storage()
+        .unwrap()
+        .unwrap();
+    session.clear().unwrap();
+    storage::set_token(Some("kept-user"));
+    assert!(client::kept_package().is_none());
+    let package = js_sys::JSON::parse(
+        r#"{"items":[{"id":"drawer","kind":"voucher","title":"톡서랍 플러스 1개월","price_won":1900,
+            "validity":{"type":"months","months":1},"cap":3000000,"remaining":5,"as_of":"2023-01-05T09:41:00+09:00"}]}"#,
+    )
+    .unwrap();
+    let mine = js_sys::JSON::parse(r#"{"claims":[],"ineligible_reason":null}"#).unwrap();
+    let before = js_sys::Date::now() as i64;
+    storage::keep(storage::KEPT_PACKAGE, &package);
+    assert!(client::kept_package().is_none(), "both reads are needed");
+    storage::keep(storage::KEPT_CLAIMS, &mine);
+    let (p, m, at) = client::kept_package().expect("kept");
+    assert_eq!(p.items[0].id, "drawer");
+    assert!(m.claims.is_empty());
+    assert!(at.0 >= before && at.0 <= js_sys::Date::now() as i64);
+
+    // Garbage reads as nothing, never a panic.
+    session.set_item(storage::KEPT_CLAIMS, "{").unwrap();
+    assert!(client::kept_package().is_none());
+    session
+        .set_item(storage::KEPT_CLAIMS, r#"{"at":1,"v":{"claims":3}}"#)
+        .unwrap();
+    assert!(client::kept_package().is_none());
+
+    // Another user's token: what the last one read is dropped.
+    storage::keep(storage::KEPT_CLAIMS, &mine);
+    storage::set_token(Some("someone-else"));
+    assert!(session.get_item(storage::KEPT_PACKAGE).unwrap().is_none());
+    storage::set_token(None);
+    session.clear().unwrap();
+}
+
+#[wasm_bindgen_test]
+fn long_waits_are_said_in_minutes() {
+    let w = |seconds| {
+        network::wait_text(&Wait {
+            seconds,
+            position: None,
+            held: false,
+        })
+    };
+    assert_eq!(w(59), "59초 후 다시 시도해요.");
+    assert_eq!(w(60), "1분 후 다시 시도해요.");
+    assert_eq!(w(61), "2분 후 다시 시도해요.");
+    assert_eq!(w(3600), "60분 후 다시 시도해요.");
+}

@@ -4,11 +4,14 @@
 //! browser's own parser (`Response.json()`, `JSON.stringify`) and into the
 //! contract's serde types via [`super::json`], so no JSON library ships in the wasm.
 //!
-//! A request starts the moment it is created ([`Call::start`]), so two calls
-//! made one after the other run in parallel without a join combinator.
+//! A request starts the moment it is created ([`start`]), so two calls made
+//! one after the other run in parallel without a join combinator. It goes to
+//! the API bases of [`super::backends`] in turn while one cannot be reached.
 
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 
 use maeum_contract::{
     ClaimRequest, ClaimResponse, MyClaims, Package, Status, Timestamp, IDEMPOTENCY_KEY,
@@ -22,8 +25,9 @@ use web_sys::{AbortController, Headers, RequestCache, RequestInit, Response};
 
 use super::errors::ProblemBrief;
 use super::json::from_js;
-use super::{storage, ApiError};
-use crate::config;
+use super::{backends, retry, storage, ApiError};
+use crate::browser::sleep;
+use crate::{config, network};
 
 /// Longest wait for one request, headers and body together.
 pub const TIMEOUT_MS: i32 = 12_000;
@@ -36,15 +40,15 @@ pub fn status() -> impl Future<Output = Result<Status, ApiError>> {
     async move { decode(reply.await?) }
 }
 
-/// Starts `GET /v1/package`.
+/// Starts `GET /v1/package` (kept in storage for offline reads).
 pub fn package() -> impl Future<Output = Result<Package, ApiError>> {
-    let reply = start("GET", "/v1/package", None, None, true);
+    let reply = read_kept("/v1/package", storage::KEPT_PACKAGE);
     async move { decode(reply.await?) }
 }
 
-/// Starts `GET /v1/me/claims`.
+/// Starts `GET /v1/me/claims` (kept in storage for offline reads).
 pub fn my_claims() -> impl Future<Output = Result<MyClaims, ApiError>> {
-    let reply = start("GET", "/v1/me/claims", None, None, true);
+    let reply = read_kept("/v1/me/claims", storage::KEPT_CLAIMS);
     async move { decode(reply.await?) }
 }
 
@@ -78,41 +82,178 @@ struct RuntimeConfig {
     release_at: Option<Timestamp>,
 }
 
+#[derive(Deserialize)]
+struct BasesConfig {
+    #[serde(default)]
+    api_bases: Vec<String>,
+}
+
+thread_local! {
+    /// The first read of `config.json`, shared by every request made before
+    /// the API bases are known.
+    static CONFIG: RefCell<Option<js_sys::Promise>> = const { RefCell::new(None) };
+}
+
+/// Reads the runtime `config.json` (a fresh copy when `fresh`, else the
+/// first one, which is kept) and applies its `api_bases`. Unreadable means `{}`.
+fn runtime_config(fresh: bool) -> JsFuture {
+    let cached = CONFIG.with(|c| c.borrow().clone()).filter(|_| !fresh);
+    let promise = cached.unwrap_or_else(|| {
+        let reply = fetch(
+            config::RUNTIME_CONFIG_URL.to_string(),
+            "GET",
+            None,
+            None,
+            false,
+        );
+        let promise = wasm_bindgen_futures::future_to_promise(async move {
+            let raw = reply.await.unwrap_or(JsValue::NULL);
+            if let Ok(c) = from_js::<BasesConfig>(raw.clone()) {
+                backends::configure(&c.api_bases);
+            }
+            Ok(raw)
+        });
+        if !fresh {
+            CONFIG.with(|c| *c.borrow_mut() = Some(promise.clone()));
+        }
+        promise
+    });
+    JsFuture::from(promise)
+}
+
 /// Starts reading the bundle's runtime `config.json`, which may postpone the
-/// release instant. Best effort: anything unreadable means "no postponement".
+/// release instant (and lists the API bases). Best effort: anything
+/// unreadable means "no postponement".
 pub fn runtime_release_at() -> impl Future<Output = Option<Timestamp>> {
-    let reply = fetch(
-        config::RUNTIME_CONFIG_URL.to_string(),
-        "GET",
-        None,
-        None,
-        false,
-    );
+    let first = CONFIG.with(|c| c.borrow().is_none());
+    let reply = runtime_config(!first);
     async move { from_js::<RuntimeConfig>(reply.await.ok()?).ok()?.release_at }
 }
 
-fn decode<T: DeserializeOwned>(raw: JsValue) -> Result<T, ApiError> {
+pub(crate) fn decode<T: DeserializeOwned>(raw: JsValue) -> Result<T, ApiError> {
     from_js(raw).map_err(|_| ApiError::Decode)
 }
 
-fn start(
+/// A read that also keeps its answer in storage for when the network is gone.
+fn read_kept(path: &str, key: &'static str) -> Reply {
+    let reply = start("GET", path, None, None, true);
+    Box::pin(async move {
+        let raw = reply.await?;
+        storage::keep(key, &raw);
+        Ok(raw)
+    })
+}
+
+/// The last package and 선물함 read successfully in this tab, with the time
+/// of the older of the two reads.
+pub fn kept_package() -> Option<(Package, MyClaims, Timestamp)> {
+    let (package, a) = storage::kept(storage::KEPT_PACKAGE)?;
+    let (mine, b) = storage::kept(storage::KEPT_CLAIMS)?;
+    Some((decode(package).ok()?, decode(mine).ok()?, a.min(b)))
+}
+
+/// Starts a request to the API: at once (so two calls made one after the
+/// other run in parallel), through every backend in turn while one cannot be
+/// reached, and — for a GET — again after a backoff when none could.
+/// Requests with an idempotency key are sent once per pass; the caller
+/// decides about waiting and sending again.
+pub(crate) fn start(
     method: &'static str,
     path: &str,
     body: Option<JsValue>,
     key: Option<&str>,
     auth: bool,
 ) -> Reply {
-    fetch(
-        format!("{}{}", config::API_BASE, path),
-        method,
-        body,
-        key,
-        auth,
-    )
+    let (path, key) = (path.to_string(), key.map(str::to_string));
+    let slot: Rc<RefCell<Option<Result<JsValue, ApiError>>>> = Rc::default();
+    let out = slot.clone();
+    let done = wasm_bindgen_futures::future_to_promise(async move {
+        let result = exchange(method, &path, body, key.as_deref(), auth).await;
+        *out.borrow_mut() = Some(result);
+        Ok(JsValue::UNDEFINED)
+    });
+    Box::pin(async move {
+        let _ = JsFuture::from(done).await;
+        let result = slot.borrow_mut().take();
+        result.unwrap_or(Err(ApiError::Offline))
+    })
 }
 
-/// Sends the request now and returns its answer's JSON (or the failure).
-fn fetch(
+/// GETs get this many passes over the backends.
+const GET_PASSES: usize = 3;
+
+thread_local! {
+    /// HTTP status of the answer [`fetch`] just decoded (0: none).
+    static STATUS: Cell<u16> = const { Cell::new(0) };
+}
+
+async fn exchange(
+    method: &'static str,
+    path: &str,
+    body: Option<JsValue>,
+    key: Option<&str>,
+    auth: bool,
+) -> Result<JsValue, ApiError> {
+    let _ = runtime_config(false).await;
+    let urls = backends::urls(path);
+    let n = urls.len().max(1);
+    let (mut tries, mut failing) = (0, false);
+    let result = loop {
+        let Some((i, url)) = urls.get(tries % n) else {
+            break Err(ApiError::Offline);
+        };
+        STATUS.set(0);
+        let e = match fetch(url.clone(), method, body.clone(), key, auth).await {
+            Ok(v) => {
+                backends::worked(*i, tries > 0);
+                break Ok(v);
+            }
+            Err(e) => e,
+        };
+        tries += 1;
+        let over = fails_over(STATUS.get(), &e) && network::online();
+        if over && !failing {
+            failing = true;
+            network::connecting(1);
+        }
+        if over && tries % n != 0 {
+            continue; // the next backend, at once
+        }
+        let busy = matches!(e, ApiError::Busy { .. }) && network::online();
+        if method != "GET" || !(over || busy) || tries >= GET_PASSES * n {
+            break Err(e);
+        }
+        // Every backend failed (or asked to wait): back off, then start over.
+        let pass = tries.div_ceil(n);
+        tries = pass * n;
+        sleep(retry::backoff_ms(
+            pass as u32,
+            e.retry_after_s(),
+            js_sys::Math::random(),
+        ))
+        .await;
+    };
+    if failing {
+        network::connecting(-1);
+    }
+    result
+}
+
+/// Whether a failure on one backend sends the request to the next: no
+/// answer, a time-out, or a gateway / overload status (never a pause, which
+/// every backend shares, nor a per-user rate limit).
+pub fn fails_over(status: u16, error: &ApiError) -> bool {
+    match error {
+        ApiError::Offline | ApiError::Timeout => true,
+        ApiError::Busy { .. } => status == 503,
+        ApiError::Server { status } => matches!(status, 502..=504),
+        _ => false,
+    }
+}
+
+/// Sends the request now and returns its answer's JSON (or the failure),
+/// noting the answer's HTTP status in `STATUS`.
+pub(crate) fn fetch(
     url: String,
     method: &'static str,
     body: Option<JsValue>,
@@ -146,6 +287,7 @@ fn fetch(
             Err(_) => return Err(ApiError::Offline),
             Ok(pair) => pair,
         };
+        STATUS.set(resp.status());
         if body.is_err() && timed_out {
             return Err(ApiError::Timeout);
         }

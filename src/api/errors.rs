@@ -14,6 +14,9 @@ pub struct ProblemBrief {
     pub release_at: Option<Timestamp>,
     #[serde(default)]
     pub server_time: Option<Timestamp>,
+    /// Optional extension of `busy` / `rate_limited`: the place in line.
+    #[serde(default)]
+    pub queue_position: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -35,7 +38,10 @@ pub enum ApiError {
     /// `closed`: the campaign is over.
     Closed,
     /// 429, or 503 that is not a pause: too many requests right now.
-    Busy { retry_after_s: Option<u32> },
+    Busy {
+        retry_after_s: Option<u32>,
+        queue_position: Option<u32>,
+    },
     /// Any other 5xx.
     Server { status: u16 },
     /// Any other 4xx, with the problem's machine code (`http_<status>` without one).
@@ -62,7 +68,10 @@ impl ApiError {
             },
             (_, code::PAUSED) => ApiError::Paused { retry_after_s },
             (_, code::CLOSED) => ApiError::Closed,
-            (429 | 503, _) | (_, code::BUSY) => ApiError::Busy { retry_after_s },
+            (429 | 503, _) | (_, code::BUSY) => ApiError::Busy {
+                retry_after_s,
+                queue_position: problem.as_ref().and_then(|p| p.queue_position),
+            },
             (500..=599, _) if problem.is_none() => ApiError::Offline,
             (500..=599, _) => ApiError::Server { status },
             _ => ApiError::Rejected {
@@ -103,7 +112,9 @@ impl ApiError {
     /// Seconds the server asked us to wait, if it said.
     pub fn retry_after_s(&self) -> Option<u32> {
         match self {
-            ApiError::Paused { retry_after_s } | ApiError::Busy { retry_after_s } => *retry_after_s,
+            ApiError::Paused { retry_after_s } | ApiError::Busy { retry_after_s, .. } => {
+                *retry_after_s
+            }
             _ => None,
         }
     }
@@ -142,14 +153,15 @@ impl ApiError {
     }
 }
 
-/// `Retry-After` as delay-seconds (an HTTP-date is ignored: it would need the
-/// device clock, which is not trusted). Capped at one hour.
+/// `Retry-After` in seconds: delay-seconds, or an HTTP date measured against
+/// the device clock (see [`super::retry::retry_after_at`]). Capped at one hour.
 pub fn parse_retry_after(raw: &str) -> Option<u32> {
-    let raw = raw.trim();
-    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    Some(raw.parse::<u64>().map_or(3600, |s| s.min(3600)) as u32)
+    let now = if cfg!(target_arch = "wasm32") {
+        js_sys::Date::now()
+    } else {
+        0.0
+    };
+    super::retry::retry_after_at(raw, now)
 }
 
 #[cfg(test)]
@@ -186,7 +198,19 @@ mod tests {
         assert_eq!(
             ApiError::from_response(503, None, None),
             ApiError::Busy {
-                retry_after_s: None
+                retry_after_s: None,
+                queue_position: None,
+            }
+        );
+        let mut line = problem(429, "rate_limited");
+        if let Some(p) = line.as_mut() {
+            p.queue_position = Some(7);
+        }
+        assert_eq!(
+            ApiError::from_response(429, line, Some("2")),
+            ApiError::Busy {
+                retry_after_s: Some(2),
+                queue_position: Some(7),
             }
         );
         assert_eq!(ApiError::from_response(502, None, None), ApiError::Offline);
@@ -206,10 +230,9 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_is_seconds_only() {
+    fn retry_after_seconds() {
         assert_eq!(parse_retry_after(" 12 "), Some(12));
         assert_eq!(parse_retry_after("99999999999999999999"), Some(3600));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
         assert_eq!(parse_retry_after("-1"), None);
     }
 }

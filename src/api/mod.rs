@@ -1,10 +1,12 @@
 //! Talking to a backend that follows the maeum contract (v1).
 
+pub mod backends;
 pub mod client;
 pub mod errors;
 pub mod json;
+pub mod retry;
 pub mod storage;
 
-pub use client::{claim, my_claims, package, runtime_release_at, status};
+pub use client::{claim, kept_package, my_claims, package, runtime_release_at, status};
 pub use errors::ApiError;
 pub use storage::Intent;

@@ -1,15 +1,19 @@
-//! Tab-scoped storage (sessionStorage) for the access token and the claim
-//! intents still waiting for a definitive answer. Storage can be missing,
+//! Tab-scoped storage (sessionStorage) for the access token, the claim
+//! intents still waiting for a definitive answer, and the last package and
+//! 선물함 read (shown, with their time, while the network is gone). Storage can be missing,
 //! full, or hold anything at all: every read is checked and every failure
 //! falls back to memory, never to a panic.
 
 use std::cell::RefCell;
 
 use js_sys::{Array, Object, Reflect, JSON};
+use maeum_contract::Timestamp;
 use wasm_bindgen::JsValue;
 
 const TOKEN_KEY: &str = "maeum.token";
 const INTENTS_KEY: &str = "maeum.intents";
+pub const KEPT_PACKAGE: &str = "maeum.kept.package";
+pub const KEPT_CLAIMS: &str = "maeum.kept.claims";
 
 /// One user intent (a tap on 받기 or 모두 받기): its idempotency key is made
 /// once and reused for every retry until the server gives a definitive answer.
@@ -50,6 +54,11 @@ pub fn token() -> Option<String> {
 }
 
 pub fn set_token(token: Option<&str>) {
+    if self::token().as_deref() != token {
+        // What another user's session read is not shown to this one.
+        write(KEPT_PACKAGE, None);
+        write(KEPT_CLAIMS, None);
+    }
     let stored = write(TOKEN_KEY, token);
     MEMORY_TOKEN.with(|m| {
         *m.borrow_mut() = if stored {
@@ -184,6 +193,24 @@ pub fn remove_intent(key: &str) {
     let mut list = intents();
     list.retain(|i| i.key != key);
     save_intents(&list);
+}
+
+/// Keeps a successful read's JSON under `key`, with the time (device clock).
+pub fn keep(key: &str, value: &JsValue) {
+    let entry = Object::new();
+    let _ = Reflect::set(&entry, &"at".into(), &js_sys::Date::now().into());
+    let _ = Reflect::set(&entry, &"v".into(), value);
+    if let Some(raw) = JSON::stringify(&entry).ok().and_then(|s| s.as_string()) {
+        write(key, Some(&raw));
+    }
+}
+
+/// The JSON last kept under `key`, and when it was read.
+pub fn kept(key: &str) -> Option<(JsValue, Timestamp)> {
+    let entry = JSON::parse(&read(key)?).ok()?;
+    let at = Reflect::get(&entry, &"at".into()).ok()?.as_f64()?;
+    let value = Reflect::get(&entry, &"v".into()).ok()?;
+    (at.is_finite() && !value.is_undefined()).then_some((value, Timestamp(at as i64)))
 }
 
 #[cfg(test)]

@@ -6,18 +6,21 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use maeum_contract::Item;
+use maeum_contract::time::kst_hm;
+use maeum_contract::{Item, Timestamp};
 
-use crate::api::{self, storage, ApiError, Intent};
+use crate::api::{self, retry, storage, ApiError, Intent};
 use crate::app::AppCtx;
-use crate::browser::{new_idempotency_key, random_ms, sleep};
+use crate::browser::new_idempotency_key;
 use crate::components::{ErrorNotice, GiftBox, ItemCard, Loading};
 use crate::model::Holdings;
+use crate::network::{self, Wait};
 
-/// Automatic resends of one intent before the user is asked.
-const AUTO_RETRIES: u32 = 2;
-/// Longest `Retry-After` honoured automatically; longer waits go to the user.
-const MAX_AUTO_WAIT_S: u32 = 10;
+/// Tries of one intent while the server says it is crowded (429 / 503 busy),
+/// about five minutes with the backoff cap, before the user is asked.
+const SURGE_TRIES: u32 = 40;
+/// Quiet resends after a failed connection (every backend unreachable).
+const QUIET_TRIES: u32 = 4;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 struct Page {
@@ -29,6 +32,10 @@ struct Page {
     inflight: Vec<String>,
     /// The last claim failure the user has to act on.
     claim_error: Option<ApiError>,
+    /// Showing the package and 선물함 as last read at this time (no network).
+    stale: Option<Timestamp>,
+    /// A claim waiting its turn (crowded) or for the network (offline).
+    wait: Option<Wait>,
 }
 
 impl Page {
@@ -56,19 +63,32 @@ struct Controller {
 
 impl Controller {
     /// Package and 선물함 together; then resend whatever intents a previous
-    /// visit left unanswered (same keys, so nothing is granted twice).
+    /// visit left unanswered (same keys, so nothing is granted twice). With
+    /// no network, the last read of this tab shows instead, with its time.
     fn load(self) {
-        self.page.update(|p| p.loaded = None);
+        self.page.update(|p| {
+            if p.stale.is_none() {
+                p.loaded = None;
+            }
+        });
         let (package, mine) = (api::package(), api::my_claims());
         spawn_local(async move {
             let (package, mine) = (package.await, mine.await);
-            match package.and_then(|p| mine.map(|m| (p, m))) {
-                Ok((package, mine)) => {
+            let read = package.and_then(|p| mine.map(|m| (p, m, None)));
+            let read = match read {
+                Err(e @ (ApiError::Offline | ApiError::Timeout)) => api::kept_package()
+                    .map(|(p, m, at)| (p, m, Some(at)))
+                    .ok_or(e),
+                other => other,
+            };
+            match read {
+                Ok((package, mine, stale)) => {
                     self.page.try_update(|p| {
                         p.items = package.items;
                         p.holdings.claims = mine.claims;
                         p.holdings.ineligible_reason = mine.ineligible_reason;
                         p.loaded = Some(Ok(()));
+                        p.stale = stale;
                     });
                     for intent in storage::intents() {
                         self.send(intent);
@@ -76,7 +96,11 @@ impl Controller {
                 }
                 Err(e) => {
                     if !self.ctx.handle(&e) {
-                        self.page.try_update(|p| p.loaded = Some(Err(e)));
+                        self.page.try_update(|p| {
+                            if p.stale.is_none() {
+                                p.loaded = Some(Err(e));
+                            }
+                        });
                     }
                 }
             }
@@ -114,12 +138,15 @@ impl Controller {
         }
     }
 
-    /// Sends one intent until the server answers definitively. Its items show
-    /// 받는 중 at once (the signal changes before any network activity).
+    /// Sends one intent until the server answers definitively, the user
+    /// cancels (the intent leaves storage), or the tries run out. Its items
+    /// show 받는 중 at once. Offline it is held and sent when the network
+    /// returns; while the page is hidden nothing is sent.
     fn send(self, intent: Intent) {
         if self
             .page
-            .with_untracked(|p| p.inflight.contains(&intent.key))
+            .try_with_untracked(|p| p.inflight.contains(&intent.key))
+            .unwrap_or(true)
         {
             return;
         }
@@ -134,25 +161,67 @@ impl Controller {
         });
 
         spawn_local(async move {
-            let mut attempt = 0;
+            let key = intent.key.clone();
+            // Cancelled (no longer stored), or the page is gone (the intent
+            // stays stored and the next visit resumes it).
+            let gone = move || {
+                !storage::intents().iter().any(|i| i.key == key)
+                    || self.page.try_with_untracked(|_| ()).is_none()
+            };
+            let (mut surge, mut quiet) = (0, 0);
             let result = loop {
-                match api::claim(&intent.item_ids, &intent.key).await {
-                    Err(e)
-                        if e.retryable()
-                            && attempt < AUTO_RETRIES
-                            && e.retry_after_s().unwrap_or(0) <= MAX_AUTO_WAIT_S =>
-                    {
-                        attempt += 1;
-                        // Full jitter, and at least what the server asked for.
-                        sleep(
-                            random_ms(1000 << attempt).max(e.retry_after_s().unwrap_or(0) * 1000),
-                        )
-                        .await;
+                if !(network::online() && network::visible()) {
+                    if !network::online() {
+                        self.wait(Some(Wait {
+                            seconds: 0,
+                            position: None,
+                            held: true,
+                        }));
                     }
-                    other => break other,
+                    if !network::until_ready(&gone).await {
+                        break None;
+                    }
+                    self.wait(None);
+                }
+                let e = match api::claim(&intent.item_ids, &intent.key).await {
+                    Err(ApiError::Offline | ApiError::Timeout) if !network::online() => continue,
+                    Err(e) => e,
+                    done => break Some(done),
+                };
+                let (attempt, position) = match &e {
+                    ApiError::Busy { queue_position, .. } => {
+                        surge += 1;
+                        (Some(surge).filter(|n| *n <= SURGE_TRIES), *queue_position)
+                    }
+                    _ if e.retryable() => {
+                        quiet += 1;
+                        (Some(quiet).filter(|n| *n <= QUIET_TRIES), None)
+                    }
+                    _ => (None, None),
+                };
+                let Some(attempt) = attempt else {
+                    break Some(Err(e));
+                };
+                let ms = retry::backoff_ms(attempt, e.retry_after_s(), js_sys::Math::random());
+                let busy = matches!(e, ApiError::Busy { .. });
+                if busy && surge == 1 {
+                    self.ctx.announce(network::CROWDED.to_string());
+                }
+                let tick = move |seconds| {
+                    if busy {
+                        self.wait(Some(Wait {
+                            seconds,
+                            position,
+                            held: false,
+                        }));
+                    }
+                };
+                if !network::pause(ms, &gone, &tick).await {
+                    break None;
                 }
             };
-            if let Ok(response) = &result {
+            self.wait(None);
+            if let Some(Ok(response)) = &result {
                 storage::remove_intent(&intent.key);
                 let said = self.page.try_update(|p| {
                     let items = std::mem::take(&mut p.items);
@@ -164,7 +233,7 @@ impl Controller {
                     self.ctx.announce(said);
                 }
             }
-            let error = result.err();
+            let error = result.and_then(Result::err);
             if let Some(e) = &error {
                 // A definitive refusal can never succeed with this key.
                 let keep = e.retryable()
@@ -189,6 +258,21 @@ impl Controller {
         });
     }
 
+    fn wait(self, wait: Option<Wait>) {
+        self.page.try_update(|p| p.wait = wait);
+    }
+
+    /// 취소 on the waiting notice: every waiting intent is dropped; their
+    /// loops see it and stop, and the cards return to 받기.
+    fn cancel(self) {
+        let keys = self.page.with_untracked(|p| p.inflight.clone());
+        for key in &keys {
+            storage::remove_intent(key);
+        }
+        self.wait(None);
+        self.ctx.announce("선물 받기를 취소했어요.".to_string());
+    }
+
     fn retry_failed(self) {
         self.page.update(|p| p.claim_error = None);
         for intent in storage::intents() {
@@ -208,6 +292,14 @@ pub fn PackagePage() -> impl IntoView {
     let on_claim = Callback::new(move |id: String| c.tap(Some(id)));
     let reload = Callback::new(move |()| c.load());
     let retry = Callback::new(move |()| c.retry_failed());
+    let cancel = Callback::new(move |()| c.cancel());
+    // Back online: read again what showed from storage.
+    let online = window_event_listener_untyped("online", move |_| {
+        if c.page.try_with_untracked(|p| p.stale.is_some()) == Some(true) {
+            c.load();
+        }
+    });
+    on_cleanup(move || online.remove());
 
     let body = move || {
         let p = c.page.get();
@@ -230,6 +322,11 @@ pub fn PackagePage() -> impl IntoView {
                 </div>
             });
             let claim_error = p.claim_error.clone().map(|error| view! { <ErrorNotice error on_retry=retry /> });
+            let stale = p.stale.map(|at| {
+                let text = format!("{} 기준 정보예요. 연결되면 새로 불러올게요.", kst_hm(at));
+                network::note("stale-since", None, text, Some(("다시 시도", "retry", reload)))
+            });
+            let wait = p.wait.map(|wait| network::waiting(wait, cancel));
             let cards = p
                 .items
                 .iter()
@@ -248,7 +345,7 @@ pub fn PackagePage() -> impl IntoView {
                         {label}
                     </button>
                 </div>
-                {ineligible}
+                {(stale, wait, ineligible)}
                 {claim_error}
                 <ul class="cards" data-testid="item-list">{cards}</ul>
             }

@@ -11,10 +11,12 @@ const bin = process.env.MAEUM_SERVER_BIN ?? '../../target/server/maeum-server';
 const dist = process.env.MAEUM_DIST ?? '../../dist';
 
 export class Server {
-  constructor(readonly url: string, readonly dataDir: string, private readonly child: ChildProcess) {}
+  constructor(readonly url: string, readonly dataDir: string, private readonly child: ChildProcess, private readonly owned = true) {}
 
-  static async start(extra: string[] = []): Promise<Server> {
-    const dataDir = mkdtempSync(join(tmpdir(), 'maeum-e2e-'));
+  /** `opts.dataDir` shares another server's database (and token key): a redundant pair. */
+  static async start(extra: string[] = [], opts: { dataDir?: string } = {}): Promise<Server> {
+    const owned = !opts.dataDir;
+    const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'maeum-e2e-'));
     const child = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--data-dir', dataDir, '--dist', dist, '--dev', ...extra], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -26,7 +28,7 @@ export class Server {
         if (m) { clearTimeout(timer); resolve(m[1]); }
       });
     });
-    return new Server(url, dataDir, child);
+    return new Server(url, dataDir, child, owned);
   }
 
   /** `maeum-server admin ...` against this server's database. */
@@ -52,9 +54,13 @@ export class Server {
     return res.json();
   }
 
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    this.child.kill(signal);
+  }
+
   stop(): void {
     this.child.kill('SIGTERM');
-    rmSync(this.dataDir, { recursive: true, force: true });
+    if (this.owned) rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
 

@@ -1,0 +1,234 @@
+//! 소상공인 피해 지원 신청: the damage-claim journey (GOV.UK question pages).
+//!
+//! - `/business` → the step the user is on (a new draft starts at 사업자 정보)
+//! - `/business/{info,damage,evidence,payout,consent,check}` → one step each;
+//!   `?from=check` marks a 변경 from the check page (continue returns there)
+//! - `/business/done` → the confirmation of the claim just filed
+//! - `/business/claims/{receipt}` → the status of a filed claim
+//! - `/business/cash` → the channel message cash on its own
+//!
+//! A step validates only when the user continues (the contract's rules),
+//! shows errors next to the fields and in a focused summary, and never clears
+//! what was typed. Every answer is saved as it is typed ([`store`]).
+
+mod cash;
+mod check;
+mod consent;
+mod damage;
+mod done;
+mod evidence;
+mod info;
+mod links;
+mod payout;
+mod status;
+pub mod store;
+
+use leptos::either::{Either, EitherOf4, EitherOf6};
+use leptos::prelude::*;
+use maeum_contract::business::FieldError;
+use wasm_bindgen::JsCast;
+
+use crate::api::business::clean_receipt_no;
+use crate::business_draft::{self as draft, Step};
+use crate::components::error_summary::{set_title, ErrorSummary};
+pub use cash::{CashPage, ChannelCashPanel};
+pub use damage::SupportPreview;
+pub use links::BusinessEntry;
+pub use store::{install, Biz};
+
+/// The app's title, restored when the journey is left.
+pub const APP_TITLE: &str = "전 국민 마음 패키지 | 카카오 나우";
+
+/// Which screen of the journey a path shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BizView {
+    /// A step of the form; `None` is "wherever the user was".
+    Form(Option<Step>),
+    Done,
+    /// A claim's status (the receipt number is read from the address).
+    Status,
+    Cash,
+}
+
+impl BizView {
+    /// `None` when `path` is not part of the journey.
+    pub fn from_path(path: &str) -> Option<BizView> {
+        let path = path.split(['?', '#']).next().unwrap_or("");
+        let path = path.trim_end_matches('/');
+        let rest = path.strip_prefix("/business")?;
+        match rest {
+            "" => Some(BizView::Form(None)),
+            "/done" => Some(BizView::Done),
+            "/cash" => Some(BizView::Cash),
+            _ => {
+                let rest = rest.strip_prefix('/')?;
+                if let Some(receipt) = rest.strip_prefix("claims/") {
+                    return clean_receipt_no(receipt).map(|_| BizView::Status);
+                }
+                Step::from_slug(rest).map(|s| BizView::Form(Some(s)))
+            }
+        }
+    }
+}
+
+/// The receipt number in the address (`/business/claims/D-2301-7Q4K93`).
+fn receipt_in_path() -> Option<String> {
+    let path = web_sys::window()?.location().pathname().ok()?;
+    clean_receipt_no(path.strip_prefix("/business/claims/")?)
+}
+
+fn query_has(flag: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .is_some_and(|s| s.trim_start_matches('?').split('&').any(|p| p == flag))
+}
+
+/// Replaces the address without a history entry (a step the user may not see yet).
+fn replace_path(path: &str) {
+    if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path));
+    }
+}
+
+/// The journey's screens.
+///
+/// They are mounted as a root of their own inside the app (`mount_to` on a
+/// host element): a screen is built once and never re-rendered as a whole,
+/// so no code to rebuild its static markup is compiled in. Only the reactive
+/// pieces inside update.
+#[component]
+pub fn BusinessPage(view: BizView) -> impl IntoView {
+    on_cleanup(|| set_title(APP_TITLE, false));
+    let host = NodeRef::<leptos::html::Div>::new();
+    let owner = Owner::current();
+    let mounted = StoredValue::new_local(None::<Box<dyn std::any::Any>>);
+    host.on_load(move |el| {
+        let el: web_sys::HtmlElement = el.unchecked_into();
+        let mount = move || leptos::mount::mount_to(el, move || screen(view));
+        let handle = match owner {
+            Some(o) => o.with(mount),
+            None => mount(),
+        };
+        mounted.set_value(Some(Box::new(handle)));
+    });
+    view! { <div class="biz-host" node_ref=host></div> }
+}
+
+fn screen(view: BizView) -> impl IntoView {
+    match view {
+        BizView::Form(step) => EitherOf4::A(form_page(step)),
+        BizView::Done => EitherOf4::B(done::done_page()),
+        BizView::Status => EitherOf4::C(match receipt_in_path() {
+            Some(receipt) => Either::Left(status::status_page(receipt)),
+            None => Either::Right(view! { <crate::pages::NotFoundPage /> }),
+        }),
+        BizView::Cash => EitherOf4::D(view! { <CashPage /> }),
+    }
+}
+
+fn form_page(requested: Option<Step>) -> impl IntoView {
+    let biz = Biz::get();
+    let (saved_step, reached) = biz.draft.with_untracked(|d| (d.step, d.reached));
+    let mut step = requested.unwrap_or(saved_step);
+    if step > reached {
+        step = reached;
+    }
+    let from_check = query_has("from=check") && step != Step::Check;
+    if requested != Some(step) {
+        replace_path(&step.path());
+    }
+    if saved_step != step {
+        biz.edit(|d| d.step = step);
+    }
+    let title = format!(
+        "{} ({}/6) - 소상공인 피해 지원 신청 | 카카오 나우",
+        step.title(),
+        step.number()
+    );
+    let errors = Signal::derive(move || biz.errors_on(step));
+    let back = if from_check {
+        Step::Check.path()
+    } else {
+        step.prev().map_or_else(|| "/".to_string(), Step::path)
+    };
+    let body = match step {
+        Step::Info => EitherOf6::A(info::view(biz)),
+        Step::Damage => EitherOf6::B(damage::view(biz)),
+        Step::Evidence => EitherOf6::C(evidence::view(biz)),
+        Step::Payout => EitherOf6::D(payout::view(biz)),
+        Step::Consent => EitherOf6::E(consent::view(biz)),
+        Step::Check => EitherOf6::F(check::view(biz)),
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        continue_from(biz, step, from_check);
+    };
+    let form = if step == Step::Check {
+        Either::Left(body)
+    } else {
+        Either::Right(view! {
+            <form class="biz__form" novalidate on:submit=on_submit>
+                {body}
+                <div class="biz__actions">
+                    <button type="submit" class="btn btn--primary btn--block" data-testid="continue">
+                        {if from_check { "저장하고 확인 화면으로" } else { "다음" }}
+                    </button>
+                </div>
+            </form>
+        })
+    };
+    view! {
+        <section class="biz" aria-labelledby="biz-title" data-testid="business-form" data-step=step.slug()>
+            <a class="back-link" href=back data-testid="back-link">"이전"</a>
+            <ErrorSummary errors title=Signal::stored(title) />
+            <p class="biz__eyebrow">"소상공인 피해 지원 신청 · " {format!("6단계 중 {}단계", step.number())}</p>
+            <h2 class="biz__title" id="biz-title" tabindex="-1" data-focus="">{step.title()}</h2>
+            {form}
+        </section>
+    }
+}
+
+/// 다음: this step's rules; then the next step, or back to the check page
+/// after a 변경 (or to whichever earlier answer the change made wrong).
+fn continue_from(biz: Biz, step: Step, from_check: bool) {
+    let errors: Vec<FieldError> = biz.draft.with_untracked(|d| draft::step_errors(d, step));
+    if !errors.is_empty() {
+        biz.errors.set((step, errors));
+        return;
+    }
+    biz.clear_errors();
+    let mut target = step.next();
+    let mut query = "";
+    if from_check {
+        target = Step::Check;
+        if let Some((s, e)) = biz.draft.with_untracked(draft::first_invalid_step) {
+            biz.errors.set((s, e));
+            target = s;
+            query = "?from=check";
+        }
+    }
+    biz.edit(|d| {
+        d.step = target;
+        d.reached = d.reached.max(target);
+    });
+    store::go(&format!("{}{query}", target.path()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_map_to_journey_screens() {
+        assert_eq!(BizView::from_path("/business"), Some(BizView::Form(None)));
+        assert_eq!(BizView::from_path("/business/"), Some(BizView::Form(None)));
+        assert_eq!(BizView::from_path("/business/damage?from=check"), Some(BizView::Form(Some(Step::Damage))));
+        assert_eq!(BizView::from_path("/business/done"), Some(BizView::Done));
+        assert_eq!(BizView::from_path("/business/cash"), Some(BizView::Cash));
+        assert_eq!(BizView::from_path("/business/claims/D-2301-7Q4K93"), Some(BizView::Status));
+        assert_eq!(BizView::from_path("/business/claims/../x"), None);
+        assert_eq!(BizView::from_path("/business/nope"), None);
+        assert_eq!(BizView::from_path("/businesses"), None);
+        assert_eq!(BizView::from_path("/"), None);
+    }
+}
