@@ -12,6 +12,7 @@ use crate::api::{self, storage, ApiError};
 use crate::browser::{focus_heading, mono_ms, random_ms, sleep};
 use crate::components::Loading;
 use crate::config;
+use crate::pages::business::BusinessPage;
 use crate::pages::{
     ClosedPage, NotFoundPage, OpenFromAppPage, OpeningPage, PackagePage, PausedPage, TeaserPage,
     UnreachablePage,
@@ -283,6 +284,7 @@ pub fn App() -> impl IntoView {
     route::install(ctx);
     resync_on_visible(ctx);
     crate::network::install(ctx);
+    crate::pages::business::install(ctx);
     ctx.boot();
 
     view! {
@@ -293,6 +295,7 @@ pub fn App() -> impl IntoView {
             Screen::Opening => view! { <OpeningPage /> }.into_any(),
             Screen::Open => match ctx.route.get() {
                 Route::Package => view! { <PackagePage /> }.into_any(),
+                Route::Business(view) => view! { <BusinessPage view /> }.into_any(),
                 Route::NotFound => view! { <NotFoundPage /> }.into_any(),
             },
             Screen::Paused { retry_after_s } => view! { <PausedPage retry_after_s /> }.into_any(),

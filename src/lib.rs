@@ -6,6 +6,7 @@
 pub mod api;
 pub mod app;
 pub mod browser;
+pub mod business_draft;
 pub mod components;
 pub mod config;
 pub mod model;

@@ -6,25 +6,30 @@ use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::app::AppCtx;
+use crate::pages::business::BizView;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Route {
     /// `/` and `/package`: the 마음 패키지 page.
     Package,
+    /// `/business…`: the small-business damage claim and channel cash.
+    Business(BizView),
     NotFound,
 }
 
 impl Route {
     pub fn from_path(path: &str) -> Route {
+        let path = path.split(['?', '#']).next().unwrap_or("");
         match path.trim_end_matches('/') {
             "" | "/index.html" | "/package" => Route::Package,
-            _ => Route::NotFound,
+            p => BizView::from_path(p).map_or(Route::NotFound, Route::Business),
         }
     }
 
     pub fn path(self) -> &'static str {
         match self {
             Route::Package => "/",
+            Route::Business(_) => "/business",
             Route::NotFound => "/404",
         }
     }
@@ -107,7 +112,15 @@ mod tests {
         assert_eq!(Route::from_path(""), Route::Package);
         assert_eq!(Route::from_path("/package"), Route::Package);
         assert_eq!(Route::from_path("/package/"), Route::Package);
-        assert_eq!(Route::from_path("/business"), Route::NotFound);
+        assert_eq!(
+            Route::from_path("/business"),
+            Route::Business(BizView::Form(None))
+        );
+        assert_eq!(
+            Route::from_path("/business/claims/D-2301-7Q4K93?x=1"),
+            Route::Business(BizView::Status)
+        );
+        assert_eq!(Route::from_path("/business/nope"), Route::NotFound);
         assert_eq!(Route::from_path("/package/x"), Route::NotFound);
         assert_eq!(Route::from_path(Route::Package.path()), Route::Package);
     }

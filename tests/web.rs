@@ -656,3 +656,235 @@ fn long_waits_are_said_in_minutes() {
     assert_eq!(w(61), "2분 후 다시 시도해요.");
     assert_eq!(w(3600), "60분 후 다시 시도해요.");
 }
+
+// ---- Small-business journey (issue 4): fields, error summary, live support ----
+
+mod business {
+    use super::{find, mount, text};
+    use leptos::prelude::*;
+    use maeum::business_draft::{Draft, EvidenceFile, FileState, Step};
+    use maeum::components::error_summary::ErrorSummary;
+    use maeum::components::field::{Control, Field, FieldSet};
+    use maeum::pages::business::SupportPreview;
+    use maeum_contract::business::{EvidenceCategory, FieldError, Service};
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_test::*;
+    use web_sys::{HtmlElement, HtmlInputElement};
+
+    fn error(field: &str, message: &str) -> FieldError {
+        FieldError {
+            field: field.into(),
+            code: "x".into(),
+            message: message.into(),
+        }
+    }
+
+    fn by_id(host: &HtmlElement, id: &str) -> HtmlElement {
+        host.query_selector(&format!("#{id}"))
+            .unwrap()
+            .unwrap_or_else(|| panic!("no #{id} in {}", host.inner_html()))
+            .unchecked_into()
+    }
+
+    async fn settle() {
+        leptos::task::tick().await;
+        maeum::browser::sleep(40).await; // effects and the focus frame
+    }
+
+    #[wasm_bindgen_test]
+    async fn field_wires_label_hint_and_error_and_keeps_what_was_typed() {
+        let err = RwSignal::new(None::<String>);
+        let typed = RwSignal::new(String::new());
+        let (host, _h) = mount(move || {
+            view! {
+                <Field
+                    name="brn"
+                    label="사업자등록번호"
+                    hint="10자리 숫자"
+                    error=err
+                    value="124"
+                    on_input=Callback::new(move |v| typed.set(v))
+                    control=Control::Numeric
+                />
+            }
+        });
+        let label = host.query_selector("label").unwrap().unwrap();
+        assert_eq!(label.get_attribute("for").as_deref(), Some("f-brn"));
+        assert_eq!(label.text_content().unwrap(), "사업자등록번호");
+        let input: HtmlInputElement = by_id(&host, "f-brn").unchecked_into();
+        settle().await; // tachys sets `value` in a queued task
+        assert_eq!(input.value(), "124");
+        assert_eq!(input.get_attribute("inputmode").as_deref(), Some("numeric"));
+        assert_eq!(input.get_attribute("aria-invalid"), None);
+        assert_eq!(input.get_attribute("aria-describedby").as_deref(), Some("f-brn-hint"));
+        assert_eq!(by_id(&host, "f-brn-hint").text_content().unwrap(), "10자리 숫자");
+
+        input.set_value("124-81-00997");
+        input.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+        assert_eq!(typed.get_untracked(), "124-81-00997");
+
+        err.set(Some("사업자등록번호가 맞지 않아요.".into()));
+        settle().await;
+        let message = by_id(&host, "f-brn-error");
+        assert_eq!(message.text_content().unwrap(), "오류: 사업자등록번호가 맞지 않아요.");
+        let prefix = message.query_selector(".sr-only").unwrap().unwrap();
+        assert_eq!(prefix.text_content().unwrap(), "오류: ", "the prefix is for screen readers only");
+        assert_eq!(input.get_attribute("aria-invalid").as_deref(), Some("true"));
+        assert_eq!(
+            input.get_attribute("aria-describedby").as_deref(),
+            Some("f-brn-hint f-brn-error")
+        );
+        assert!(find(&host, "field-error").is_connected());
+        assert_eq!(input.value(), "124-81-00997", "an error never clears the answer");
+
+        err.set(None);
+        settle().await;
+        assert_eq!(input.get_attribute("aria-invalid"), None);
+        assert!(host.query_selector("#f-brn-error").unwrap().is_none());
+    }
+
+    #[wasm_bindgen_test]
+    async fn field_set_groups_choices_under_a_legend_with_its_error() {
+        let err = RwSignal::new(None::<String>);
+        let (host, _h) = mount(move || {
+            view! {
+                <FieldSet name="services" legend="피해를 입은 서비스" hint="모두 골라 주세요." error=Signal::from(err)>
+                    <input type="checkbox" id="f-services" />
+                    <label for="f-services">"카카오톡 채널"</label>
+                </FieldSet>
+            }
+        });
+        let fieldset = host.query_selector("fieldset").unwrap().unwrap();
+        assert_eq!(
+            fieldset.query_selector("legend").unwrap().unwrap().text_content().unwrap(),
+            "피해를 입은 서비스"
+        );
+        assert_eq!(
+            fieldset.get_attribute("aria-describedby").as_deref(),
+            Some("f-services-group-hint")
+        );
+        err.set(Some("하나 이상 골라 주세요.".into()));
+        settle().await;
+        assert_eq!(
+            fieldset.get_attribute("aria-describedby").as_deref(),
+            Some("f-services-group-hint f-services-group-error")
+        );
+        assert!(text(&host, "field-error").ends_with("하나 이상 골라 주세요."));
+    }
+
+    #[wasm_bindgen_test]
+    async fn error_summary_is_announced_focused_titled_and_links_to_fields() {
+        let errors = RwSignal::new(Vec::<FieldError>::new());
+        let (host, _h) = mount(move || {
+            view! {
+                <ErrorSummary errors=errors title=Signal::stored("사업자 정보 | 카카오 나우".to_string()) />
+                <Field
+                    name="phone"
+                    label="연락처"
+                    error=Signal::stored(None::<String>)
+                    value=""
+                    on_input=Callback::new(|_| {})
+                />
+            }
+        });
+        settle().await;
+        let doc = web_sys::window().unwrap().document().unwrap();
+        assert!(host.query_selector("[data-testid='error-summary']").unwrap().is_none());
+        assert_eq!(doc.title(), "사업자 정보 | 카카오 나우");
+
+        errors.set(vec![
+            error("brn", "사업자등록번호를 입력해 주세요."),
+            error("phone", "연락처 형식이 맞지 않아요."),
+        ]);
+        settle().await;
+        let summary = find(&host, "error-summary");
+        assert_eq!(summary.get_attribute("role").as_deref(), Some("alert"));
+        assert_eq!(doc.title(), "오류: 사업자 정보 | 카카오 나우");
+        assert!(
+            doc.active_element().is_some_and(|a| a.is_same_node(Some(&summary))),
+            "the summary takes focus"
+        );
+        let links = summary.get_elements_by_tag_name("a");
+        assert_eq!(links.length(), 2);
+        let second: HtmlElement = links.item(1).unwrap().unchecked_into();
+        assert_eq!(second.get_attribute("href").as_deref(), Some("#f-phone"));
+        assert_eq!(second.text_content().unwrap(), "연락처 형식이 맞지 않아요.");
+        second.click();
+        assert_eq!(doc.active_element().map(|a| a.id()).as_deref(), Some("f-phone"));
+
+        errors.set(Vec::new());
+        settle().await;
+        assert!(host.query_selector("[data-testid='error-summary']").unwrap().is_none());
+        assert_eq!(doc.title(), "사업자 정보 | 카카오 나우");
+    }
+
+    #[wasm_bindgen_test]
+    async fn support_is_shown_live_from_the_contract_tiers() {
+        let loss = RwSignal::new(String::new());
+        let (host, _h) = mount(move || view! { <SupportPreview loss /> });
+        let said = || text(&host, "support-preview");
+        assert_eq!(find(&host, "support-preview").get_attribute("aria-live").as_deref(), Some("polite"));
+        assert!(said().contains("금액을 적으면"));
+        for (typed, expected) in [
+            ("1", "예상 지원금: 30,000원"),
+            ("300,000", "예상 지원금: 30,000원"),
+            ("300001", "예상 지원금: 50,000원"),
+            ("５００，０００원", "예상 지원금: 50,000원"),
+            ("500,001", "피해 입증 후 추가 지원"),
+        ] {
+            loss.set(typed.into());
+            settle().await;
+            assert_eq!(said(), expected, "{typed}");
+        }
+        loss.set("-5".into());
+        settle().await;
+        assert!(said().contains("금액을 적으면"));
+    }
+
+    #[wasm_bindgen_test]
+    fn the_draft_survives_storage_without_the_account_number() {
+        let mut d = Draft::fresh();
+        d.step = Step::Evidence;
+        d.reached = Step::Payout;
+        d.brn = "124-81-00998".into();
+        d.services = vec![Service::KakaoPay, Service::Other];
+        d.paid = Some(false);
+        d.account_no = "3333-01-1234567".into();
+        d.evidence.push(EvidenceFile {
+            key: 3,
+            name: "매출.pdf".into(),
+            size: 1234,
+            category: EvidenceCategory::SalesLoss,
+            upload_id: Some("u-1".into()),
+            state: FileState::Done,
+        });
+        d.evidence.push(EvidenceFile {
+            key: 4,
+            name: "사진.jpg".into(),
+            size: 99,
+            category: EvidenceCategory::ServiceUse,
+            upload_id: None,
+            state: FileState::Uploading(40),
+        });
+        maeum::business_draft::save(&d);
+        let raw = web_sys::window()
+            .unwrap()
+            .local_storage()
+            .unwrap()
+            .unwrap()
+            .get_item("maeum.biz.draft")
+            .unwrap()
+            .unwrap();
+        assert!(!raw.contains("1234567"), "the account number stays out of localStorage");
+        let back = maeum::business_draft::load();
+        assert_eq!(back.account_no, "3333-01-1234567", "…but this tab still has it");
+        assert_eq!((back.step, back.reached), (Step::Evidence, Step::Payout));
+        assert_eq!(back.services, d.services);
+        assert_eq!(back.paid, Some(false));
+        assert_eq!(back.evidence[0].state, FileState::Done);
+        assert_eq!(back.evidence[0].upload_id.as_deref(), Some("u-1"));
+        assert_eq!(back.evidence[1].state, FileState::Interrupted, "an upload cut off by the reload");
+        maeum::business_draft::clear();
+        assert_eq!(maeum::business_draft::load(), Draft::fresh());
+    }
+}

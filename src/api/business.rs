@@ -4,12 +4,14 @@
 
 use std::future::Future;
 
-use maeum_contract::business::{ChannelCash, ChannelCashRequest, DamageClaimReceipt, DamageClaimRequest};
+use maeum_contract::business::{
+    ChannelCash, ChannelCashRequest, DamageClaimReceipt, DamageClaimRequest,
+};
 
 use super::client::start;
-use crate::business_draft::js;
 use super::to_js::to_js;
 use super::ApiError;
+use crate::business_draft::js;
 
 /// Starts `POST /v1/damage-claims` under `key` (the same key for every resend).
 pub fn damage_claim(
@@ -25,7 +27,8 @@ pub fn damage_claim(
 /// A receipt number as it may appear in a path: letters, digits and hyphens.
 pub fn clean_receipt_no(raw: &str) -> Option<String> {
     let s = raw.trim().to_ascii_uppercase();
-    let ok = (1..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let ok =
+        (1..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
     ok.then_some(s)
 }
 
@@ -46,9 +49,11 @@ pub fn damage_claim_status(
 
 /// Starts `POST /v1/channel-cash` for one business under `key`.
 pub fn channel_cash(brn: &str, key: &str) -> impl Future<Output = Result<ChannelCash, ApiError>> {
-    let reply = to_js(&ChannelCashRequest { brn: brn.to_string() })
-        .ok()
-        .map(|body| start("POST", "/v1/channel-cash", Some(body), Some(key), true));
+    let reply = to_js(&ChannelCashRequest {
+        brn: brn.to_string(),
+    })
+    .ok()
+    .map(|body| start("POST", "/v1/channel-cash", Some(body), Some(key), true));
     async move { js::channel_cash(&reply.ok_or(ApiError::Decode)?.await?).ok_or(ApiError::Decode) }
 }
 
@@ -58,7 +63,10 @@ mod tests {
 
     #[test]
     fn receipt_numbers_are_cleaned_for_the_path() {
-        assert_eq!(clean_receipt_no(" d-2301-7q4k93 ").as_deref(), Some("D-2301-7Q4K93"));
+        assert_eq!(
+            clean_receipt_no(" d-2301-7q4k93 ").as_deref(),
+            Some("D-2301-7Q4K93")
+        );
         assert_eq!(clean_receipt_no("../x"), None);
         assert_eq!(clean_receipt_no(""), None);
         assert_eq!(clean_receipt_no(&"A".repeat(33)), None);

@@ -1,6 +1,7 @@
 //! Every way a request can fail, decoded from the status and the RFC 9457
 //! problem document, with the Korean copy the user sees.
 
+use maeum_contract::business::FieldError;
 use maeum_contract::problem::code;
 use maeum_contract::Timestamp;
 use serde::Deserialize;
@@ -17,6 +18,12 @@ pub struct ProblemBrief {
     /// Optional extension of `busy` / `rate_limited`: the place in line.
     #[serde(default)]
     pub queue_position: Option<u32>,
+    /// For `validation`: each broken field, named as in the request body.
+    #[serde(default)]
+    pub errors: Vec<FieldError>,
+    /// For `conflict`: what exists already (a business's damage-claim receipt).
+    #[serde(default)]
+    pub receipt_no: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -48,6 +55,10 @@ pub enum ApiError {
     Rejected { status: u16, code: String },
     /// A 2xx whose body is not what the contract says.
     Decode,
+    /// 422 `validation`: the fields the server refused (shown next to them).
+    Invalid(Vec<FieldError>),
+    /// 409 `conflict`: it exists already (`receipt_no` of a business's claim).
+    Conflict { receipt_no: Option<String> },
 }
 
 impl ApiError {
@@ -68,6 +79,12 @@ impl ApiError {
             },
             (_, code::PAUSED) => ApiError::Paused { retry_after_s },
             (_, code::CLOSED) => ApiError::Closed,
+            (422, code::VALIDATION) => {
+                ApiError::Invalid(problem.map(|p| p.errors).unwrap_or_default())
+            }
+            (409, code::CONFLICT) => ApiError::Conflict {
+                receipt_no: problem.and_then(|p| p.receipt_no),
+            },
             (429 | 503, _) | (_, code::BUSY) => ApiError::Busy {
                 retry_after_s,
                 queue_position: problem.as_ref().and_then(|p| p.queue_position),
@@ -98,6 +115,8 @@ impl ApiError {
             ApiError::Server { .. } => code::INTERNAL,
             ApiError::Rejected { code, .. } => code,
             ApiError::Decode => "bad_response",
+            ApiError::Invalid(_) => code::VALIDATION,
+            ApiError::Conflict { .. } => code::CONFLICT,
         }
     }
 
@@ -130,6 +149,8 @@ impl ApiError {
             ApiError::Paused { .. } => "잠시 멈췄어요",
             ApiError::Closed => "이벤트가 끝났어요",
             ApiError::Rejected { .. } => "요청을 처리하지 못했어요",
+            ApiError::Invalid(_) => "입력한 내용을 확인해 주세요",
+            ApiError::Conflict { .. } => "이미 신청했어요",
         }
     }
 
@@ -149,6 +170,8 @@ impl ApiError {
             ApiError::Rejected { .. } => {
                 "다시 시도해 주세요. 계속 안 되면 화면을 새로고침해 주세요."
             }
+            ApiError::Invalid(_) => "표시된 항목을 고친 뒤 다시 보내 주세요.",
+            ApiError::Conflict { .. } => "같은 내용으로 이미 접수된 신청이 있어요.",
         }
     }
 }

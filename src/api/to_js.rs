@@ -86,7 +86,10 @@ impl ser::Serializer for Ser {
         Ok(JsValue::from_str(v))
     }
     fn serialize_bytes(self, v: &[u8]) -> R {
-        Ok(v.iter().map(|b| JsValue::from_f64(f64::from(*b))).collect::<Array>().into())
+        Ok(v.iter()
+            .map(|b| JsValue::from_f64(f64::from(*b)))
+            .collect::<Array>()
+            .into())
     }
     fn serialize_none(self) -> R {
         Ok(JsValue::NULL)
@@ -197,7 +200,9 @@ pub struct MapOut(Object, Option<JsValue>);
 
 impl MapOut {
     fn set(&mut self, key: &JsValue, value: JsValue) -> Result<(), ShapeError> {
-        Reflect::set(&self.0, key, &value).map(|_| ()).map_err(|_| ShapeError)
+        Reflect::set(&self.0, key, &value)
+            .map(|_| ())
+            .map_err(|_| ShapeError)
     }
 }
 

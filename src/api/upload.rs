@@ -15,11 +15,10 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, File, FormData, ProgressEvent, XmlHttpRequest, XmlHttpRequestResponseType};
 
-use super::errors::{ProblemBrief, parse_retry_after};
+use super::errors::{parse_retry_after, ProblemBrief};
 use super::json::from_js;
 use super::{storage, ApiError};
 use crate::browser::mono_ms;
-use crate::config;
 
 /// No progress for this long while sending: the connection is dead.
 const STALL_MS: f64 = 30_000.0;
@@ -49,15 +48,16 @@ thread_local! {
 
 /// Aborts the upload of file `key`, if it is sending.
 pub fn abort(key: u32) {
-    let xhr = ACTIVE.with(|a| a.borrow().iter().find(|(k, _)| *k == key).map(|(_, x)| x.clone()));
+    let xhr = ACTIVE.with(|a| {
+        a.borrow()
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, x)| x.clone())
+    });
     if let Some(xhr) = xhr {
         CANCELLED.with(|c| c.borrow_mut().push(key));
         let _ = xhr.abort();
     }
-}
-
-pub fn online() -> bool {
-    web_sys::window().is_none_or(|w| w.navigator().on_line())
 }
 
 /// The first [`SNIFF_BYTES`] bytes of `blob` (fewer for a shorter file).
@@ -83,13 +83,17 @@ pub async fn upload(
     })?;
     let transient = UploadError::Transient {
         retry_after_s: None,
-        offline: !online(),
+        offline: !crate::network::online(),
     };
     let Some(sent) = send(key, file, category, &token, on_progress) else {
         return Err(transient);
     };
     let (xhr, done, stalled, _keep) = sent;
-    let how = JsFuture::from(done).await.ok().and_then(|v| v.as_string()).unwrap_or_default();
+    let how = JsFuture::from(done)
+        .await
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default();
     ACTIVE.with(|a| a.borrow_mut().retain(|(k, _)| *k != key));
     let cancelled = CANCELLED.with(|c| {
         let mut c = c.borrow_mut();
@@ -103,7 +107,7 @@ pub async fn upload(
     if how != "load" || stalled.get() {
         return Err(UploadError::Transient {
             retry_after_s: None,
-            offline: !online(),
+            offline: !crate::network::online(),
         });
     }
     let status = xhr.status().unwrap_or(0);
@@ -126,7 +130,11 @@ pub async fn upload(
             offline: false,
         });
     }
-    let said = |k: &str| Reflect::get(&body, &JsValue::from_str(k)).ok().and_then(|v| v.as_string());
+    let said = |k: &str| {
+        Reflect::get(&body, &JsValue::from_str(k))
+            .ok()
+            .and_then(|v| v.as_string())
+    };
     let message = said("detail")
         .or_else(|| said("title"))
         .unwrap_or_else(|| "파일을 올리지 못했어요. 다른 파일을 골라 주세요.".to_string());
@@ -158,16 +166,20 @@ fn send(
     on_progress: impl Fn(f64, f64) + 'static,
 ) -> Option<Sent> {
     let xhr = XmlHttpRequest::new().ok()?;
-    xhr.open_with_async("POST", &format!("{}/v1/uploads", config::API_BASE), true)
+    // The API base in use (see `backends`); a failed upload is retried by
+    // the caller, by which time a failover may have picked another base.
+    let url = super::backends::urls("/v1/uploads").into_iter().next()?.1;
+    xhr.open_with_async("POST", &url, true).ok()?;
+    xhr.set_request_header("Authorization", &format!("Bearer {token}"))
         .ok()?;
-    xhr.set_request_header("Authorization", &format!("Bearer {token}")).ok()?;
     xhr.set_request_header("Accept", "application/json, application/problem+json")
         .ok()?;
     xhr.set_response_type(XmlHttpRequestResponseType::Json);
 
     let form = FormData::new().ok()?;
     form.append_with_str("category", category).ok()?;
-    form.append_with_blob_and_filename("file", file, &file.name()).ok()?;
+    form.append_with_blob_and_filename("file", file, &file.name())
+        .ok()?;
 
     let mut resolver: Option<Function> = None;
     let done = Promise::new(&mut |resolve, _reject| resolver = Some(resolve));
@@ -191,7 +203,11 @@ fn send(
         let (last, all_sent) = (last.clone(), all_sent.clone());
         Closure::<dyn FnMut(ProgressEvent)>::new(move |ev: ProgressEvent| {
             last.set(mono_ms());
-            let total = if ev.length_computable() { ev.total() } else { 0.0 };
+            let total = if ev.length_computable() {
+                ev.total()
+            } else {
+                0.0
+            };
             if total > 0.0 && ev.loaded() >= total {
                 all_sent.set(true);
             }

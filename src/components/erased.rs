@@ -16,6 +16,8 @@ pub type Text = Box<dyn FnMut() -> String + Send>;
 pub type Pick = Box<dyn FnMut() -> &'static str + Send>;
 /// A reactive optional attribute (`aria-invalid`, `aria-busy`).
 pub type Maybe = Box<dyn FnMut() -> Option<&'static str> + Send>;
+/// A reactive optional text attribute (`data-upload-id`, `aria-describedby`).
+pub type MaybeText = Box<dyn FnMut() -> Option<String> + Send>;
 /// A handler of `input`, `change`, `submit`-like events.
 pub type OnEvent = Box<dyn FnMut(Event)>;
 /// A handler of clicks.
@@ -34,6 +36,10 @@ pub fn pick(f: impl FnMut() -> &'static str + Send + 'static) -> Pick {
 }
 
 pub fn maybe(f: impl FnMut() -> Option<&'static str> + Send + 'static) -> Maybe {
+    Box::new(f)
+}
+
+pub fn maybe_text(f: impl FnMut() -> Option<String> + Send + 'static) -> MaybeText {
     Box::new(f)
 }
 

@@ -8,7 +8,7 @@
 use leptos::either::EitherOf3;
 use leptos::prelude::*;
 
-use super::erased::when;
+use super::erased::{maybe_text, when};
 
 /// The DOM id of the control that asks for body field `field`
 /// (`payout.account_no` → `f-payout-account_no`). Error summary links use it.
@@ -26,7 +26,10 @@ pub enum Control {
     Tel,
     Email,
     /// `<input type="date">` between two `YYYY-MM-DD` days.
-    Date { min: &'static str, max: &'static str },
+    Date {
+        min: &'static str,
+        max: &'static str,
+    },
     TextArea,
     /// `<select>` of `(value, label)` with a first empty choice.
     Select(&'static [(&'static str, &'static str)]),
@@ -103,7 +106,11 @@ pub fn Field(
     };
     let input = move |ev: leptos::ev::Event| on_input.run(event_target_value(&ev));
     let autocomplete = autocomplete.unwrap_or("off");
-    let class = if narrow { "input input--narrow" } else { "input" };
+    let class = if narrow {
+        "input input--narrow"
+    } else {
+        "input"
+    };
     let control_view = match control {
         Control::TextArea => EitherOf3::A(view! {
             <textarea
@@ -187,7 +194,7 @@ pub fn FieldSet<V: IntoView + 'static>(
     let id = format!("{}-group", field_dom_id(name));
     let described = {
         let id = id.clone();
-        maybe_string(move || described_by(&id, hint.is_some(), false, error.read().is_some()))
+        maybe_text(move || described_by(&id, hint.is_some(), false, error.read().is_some()))
     };
     view! {
         <div class="field" class:field--error=when(move || error.read().is_some()) data-field=name>
@@ -199,11 +206,4 @@ pub fn FieldSet<V: IntoView + 'static>(
             </fieldset>
         </div>
     }
-}
-
-/// A reactive optional text attribute, type-erased (see [`super::erased`]).
-fn maybe_string(
-    f: impl FnMut() -> Option<String> + Send + 'static,
-) -> Box<dyn FnMut() -> Option<String> + Send> {
-    Box::new(f)
 }

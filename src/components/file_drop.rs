@@ -3,11 +3,14 @@
 //! in (WCAG 2.5.7). The chosen files go to `on_files`; nothing is read here.
 
 use leptos::prelude::*;
+
+use super::erased::on_click;
 use wasm_bindgen::JsCast;
 use web_sys::{File, FileList, HtmlInputElement};
 
 /// What the pickers accept (the type is decided later from the bytes).
-pub const ACCEPT: &str = "image/jpeg,image/png,image/heic,image/heif,.jpg,.jpeg,.png,.heic,.heif,application/pdf,.pdf";
+pub const ACCEPT: &str =
+    "image/jpeg,image/png,image/heic,image/heif,.jpg,.jpeg,.png,.heic,.heif,application/pdf,.pdf";
 
 fn files_of(list: Option<FileList>) -> Vec<File> {
     let Some(list) = list else { return Vec::new() };
@@ -37,7 +40,10 @@ pub fn FileDrop(
     let camera = NodeRef::<leptos::html::Input>::new();
     let over = RwSignal::new(false);
     let changed = move |ev: leptos::ev::Event| {
-        let Some(input) = ev.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) else {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+        else {
             return;
         };
         let files = files_of(input.files());
@@ -62,15 +68,18 @@ pub fn FileDrop(
         }
         over.set(true);
     };
+    // One handler type for the four drag events (see `erased`).
+    type OnDrag = Box<dyn FnMut(leptos::ev::DragEvent)>;
+    let drag = |f: OnDrag| f;
     view! {
         <div
             class="drop"
             class:drop--over=move || over.get()
             data-testid=format!("drop-{slug}")
-            on:dragenter=dragging
-            on:dragover=dragging
-            on:dragleave=move |_| over.set(false)
-            on:drop=dropped
+            on:dragenter=drag(Box::new(dragging))
+            on:dragover=drag(Box::new(dragging))
+            on:dragleave=drag(Box::new(move |_| over.set(false)))
+            on:drop=drag(Box::new(dropped))
         >
             <p class="drop__text" aria-hidden="true">"파일을 여기에 끌어다 놓거나"</p>
             <div class="drop__buttons">
@@ -79,7 +88,7 @@ pub fn FileDrop(
                     class="btn btn--secondary drop__btn"
                     id=button_id
                     data-testid=format!("choose-{slug}")
-                    on:click=move |_| click(picker)
+                    on:click=on_click(move |_| click(picker))
                 >
                     <span class="sr-only">{what} " "</span>
                     "파일 선택"
@@ -88,7 +97,7 @@ pub fn FileDrop(
                     type="button"
                     class="btn btn--secondary drop__btn drop__camera"
                     data-testid=format!("camera-{slug}")
-                    on:click=move |_| click(camera)
+                    on:click=on_click(move |_| click(camera))
                 >
                     <span class="sr-only">{what} " "</span>
                     "카메라로 찍기"

@@ -2,6 +2,10 @@
 //! the network, so the browser tests mount them without a server.
 
 mod buttons;
+pub mod erased;
+pub mod error_summary;
+pub mod field;
+pub mod file_drop;
 mod gift_box;
 mod item_card;
 mod notices;

@@ -1,5 +1,6 @@
 //! Screens. Each owns its requests; shared transitions live in [`crate::app::AppCtx`].
 
+pub mod business;
 mod closed;
 mod errors;
 mod open_from_app;

@@ -364,5 +364,9 @@ pub fn PackagePage() -> impl IntoView {
             {gift_box}
         }
     };
-    view! { {body} }
+    // The way to the small-business journey, drawn once below the package.
+    view! {
+        {body}
+        <crate::pages::business::BusinessEntry />
+    }
 }

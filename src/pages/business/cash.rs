@@ -26,7 +26,10 @@ enum Cash {
 
 fn granted_text(c: &ChannelCash) -> String {
     if c.newly_granted {
-        format!("{}을 받았어요. 카카오톡 채널 관리자센터에서 메시지를 보낼 때 쓸 수 있어요.", format_won(c.won))
+        format!(
+            "{}을 받았어요. 카카오톡 채널 관리자센터에서 메시지를 보낼 때 쓸 수 있어요.",
+            format_won(c.won)
+        )
     } else {
         format!(
             "이미 받은 사업자예요. {}에 {}을 받았어요.",
@@ -163,7 +166,10 @@ pub fn ChannelCashPanel(brn: Option<String>) -> impl IntoView {
 /// `/business/cash`: the channel cash on its own.
 #[component]
 pub fn CashPage() -> impl IntoView {
-    crate::components::error_summary::set_title("채널 메시지 발송 캐시 - 소상공인 | 카카오 나우", false);
+    crate::components::error_summary::set_title(
+        "채널 메시지 발송 캐시 - 소상공인 | 카카오 나우",
+        false,
+    );
     view! {
         <a class="back-link" href="/" data-testid="back-link">"이전"</a>
         <h2 class="section__title" tabindex="-1" data-focus="">"소상공인 채널 메시지 캐시"</h2>

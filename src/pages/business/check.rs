@@ -8,8 +8,8 @@ use maeum_contract::money::format_won;
 
 use super::store::Submit;
 use super::Biz;
-use crate::business_draft::{date_label, mask_account, support_label, Draft, Step};
 use crate::api::ApiError;
+use crate::business_draft::{date_label, mask_account, support_label, Draft, Step};
 use crate::components::erased::{maybe, on_click, pick, text, when};
 
 /// One answer: (question, answer, step that asks it, test id).
@@ -37,9 +37,7 @@ fn rows(d: &Draft) -> Vec<(&'static str, Vec<Row>)> {
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let loss = d
-        .loss_won()
-        .map_or_else(|| d.loss.clone(), format_won);
+    let loss = d.loss_won().map_or_else(|| d.loss.clone(), format_won);
     let evidence = {
         let list: Vec<String> = d
             .evidence
@@ -63,8 +61,18 @@ fn rows(d: &Draft) -> Vec<(&'static str, Vec<Row>)> {
                     Step::Info,
                     "brn",
                 ),
-                ("상호", d.business_name.trim().to_string(), Step::Info, "business_name"),
-                ("대표자명", d.representative.trim().to_string(), Step::Info, "representative"),
+                (
+                    "상호",
+                    d.business_name.trim().to_string(),
+                    Step::Info,
+                    "business_name",
+                ),
+                (
+                    "대표자명",
+                    d.representative.trim().to_string(),
+                    Step::Info,
+                    "representative",
+                ),
                 ("연락처", d.request().phone, Step::Info, "phone"),
                 ("이메일", or_none(&d.email), Step::Info, "email"),
             ],
@@ -75,13 +83,22 @@ fn rows(d: &Draft) -> Vec<(&'static str, Vec<Row>)> {
                 ("피해를 입은 서비스", services, Step::Damage, "services"),
                 (
                     "서비스 종류",
-                    if d.paid == Some(true) { "유료 서비스" } else { "무료 서비스" }.to_string(),
+                    if d.paid == Some(true) {
+                        "유료 서비스"
+                    } else {
+                        "무료 서비스"
+                    }
+                    .to_string(),
                     Step::Damage,
                     "paid_service",
                 ),
                 (
                     "피해 기간",
-                    format!("{} ~ {}", date_label(&d.period_from), date_label(&d.period_to)),
+                    format!(
+                        "{} ~ {}",
+                        date_label(&d.period_from),
+                        date_label(&d.period_to)
+                    ),
                     Step::Damage,
                     "period",
                 ),
@@ -91,10 +108,18 @@ fn rows(d: &Draft) -> Vec<(&'static str, Vec<Row>)> {
                     Step::Damage,
                     "loss_won",
                 ),
-                ("피해 내용", d.description.trim().to_string(), Step::Damage, "description"),
+                (
+                    "피해 내용",
+                    d.description.trim().to_string(),
+                    Step::Damage,
+                    "description",
+                ),
             ],
         ),
-        ("증빙 서류", vec![("올린 파일", evidence, Step::Evidence, "evidence")]),
+        (
+            "증빙 서류",
+            vec![("올린 파일", evidence, Step::Evidence, "evidence")],
+        ),
         (
             "지급 계좌",
             vec![
@@ -104,8 +129,18 @@ fn rows(d: &Draft) -> Vec<(&'static str, Vec<Row>)> {
                     Step::Payout,
                     "bank",
                 ),
-                ("계좌번호", mask_account(&d.account_no), Step::Payout, "account_no"),
-                ("예금주", d.holder.trim().to_string(), Step::Payout, "holder"),
+                (
+                    "계좌번호",
+                    mask_account(&d.account_no),
+                    Step::Payout,
+                    "account_no",
+                ),
+                (
+                    "예금주",
+                    d.holder.trim().to_string(),
+                    Step::Payout,
+                    "holder",
+                ),
             ],
         ),
         (
@@ -113,13 +148,23 @@ fn rows(d: &Draft) -> Vec<(&'static str, Vec<Row>)> {
             vec![
                 (
                     "수집·이용 (필수)",
-                    if d.privacy { "동의함" } else { "동의하지 않음" }.to_string(),
+                    if d.privacy {
+                        "동의함"
+                    } else {
+                        "동의하지 않음"
+                    }
+                    .to_string(),
                     Step::Consent,
                     "privacy",
                 ),
                 (
                     "혜택 안내 (선택)",
-                    if d.marketing { "동의함" } else { "동의하지 않음" }.to_string(),
+                    if d.marketing {
+                        "동의함"
+                    } else {
+                        "동의하지 않음"
+                    }
+                    .to_string(),
                     Step::Consent,
                     "marketing",
                 ),
@@ -213,7 +258,7 @@ pub(super) fn view(biz: Biz) -> impl IntoView {
         </div>
         <div class="notice notice--error" data-testid="error-notice" hidden=when(move || !is(|s| matches!(s, Submit::Failed(_))))>
             <h3 class="notice__title">{pick(move || failed(ApiError::title))}</h3>
-            <p class="notice__text">{pick(move || failed(ApiError::message))}</p>
+            <p class="notice__text">"신청서를 보내지 못했어요. 적은 내용은 그대로 있으니 잠시 후 다시 신청해 주세요."</p>
         </div>
         <div class="biz__actions" hidden=when(move || is(|s| matches!(s, Submit::Queued | Submit::Conflict(_))))>
             <button

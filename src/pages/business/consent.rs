@@ -6,8 +6,8 @@
 use leptos::prelude::*;
 
 use super::damage::choice;
-use crate::components::erased::on_event;
 use super::Biz;
+use crate::components::erased::on_event;
 use crate::components::field::{field_dom_id, FieldSet};
 
 /// One consent's four statutory items.

@@ -66,22 +66,39 @@ pub(super) fn view(biz: Biz) -> impl IntoView {
                     }
                 });
             };
-            choice(id, "checkbox", "services", service_slug(s), s.label(), d.services.contains(&s), on_event(toggle))
+            choice(
+                id,
+                "checkbox",
+                "services",
+                service_slug(s),
+                s.label(),
+                d.services.contains(&s),
+                on_event(toggle),
+            )
         })
         .collect_view();
-    let paid = [(true, "유료 서비스", "paid"), (false, "무료 서비스", "free")]
-        .into_iter()
-        .map(|(value, label, slug)| {
-            let id = if value {
-                field_dom_id("paid_service")
-            } else {
-                format!("{}-free", field_dom_id("paid_service"))
-            };
-            choice(id, "radio", "paid_service", slug, label, d.paid == Some(value), on_event(move |_| {
-                biz.edit(|d| d.paid = Some(value))
-            }))
-        })
-        .collect_view();
+    let paid = [
+        (true, "유료 서비스", "paid"),
+        (false, "무료 서비스", "free"),
+    ]
+    .into_iter()
+    .map(|(value, label, slug)| {
+        let id = if value {
+            field_dom_id("paid_service")
+        } else {
+            format!("{}-free", field_dom_id("paid_service"))
+        };
+        choice(
+            id,
+            "radio",
+            "paid_service",
+            slug,
+            label,
+            d.paid == Some(value),
+            on_event(move |_| biz.edit(|d| d.paid = Some(value))),
+        )
+    })
+    .collect_view();
 
     view! {
         <FieldSet

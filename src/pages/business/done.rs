@@ -9,6 +9,7 @@ use maeum_contract::time::kst_day_time;
 
 use super::cash::ChannelCashPanel;
 use crate::business_draft::receipts;
+use crate::components::error_summary::set_title;
 
 pub fn support_text(s: Option<Support>) -> String {
     match s {
@@ -19,6 +20,7 @@ pub fn support_text(s: Option<Support>) -> String {
 }
 
 pub(super) fn done_page() -> impl IntoView {
+    set_title("신청 접수 완료 - 소상공인 피해 지원 | 카카오 나우", false);
     let Some(r) = receipts().into_iter().next() else {
         return Either::Left(view! {
             <section class="panel" data-testid="receipt-missing" aria-labelledby="receipt-title">

@@ -16,7 +16,9 @@ use crate::components::file_drop::FileDrop;
 fn hint(c: EvidenceCategory) -> &'static str {
     match c {
         EvidenceCategory::SmallBusinessCert => "소상공인시장진흥공단에서 발급한 소상공인 확인서",
-        EvidenceCategory::SalesLoss => "장애 기간의 매출이 줄어든 것을 보여 주는 POS 매출 내역, 카드 매출 전표 등",
+        EvidenceCategory::SalesLoss => {
+            "장애 기간의 매출이 줄어든 것을 보여 주는 POS 매출 내역, 카드 매출 전표 등"
+        }
         EvidenceCategory::ServiceUse => "카카오톡 채널 관리자 화면, 선물하기 판매 내역 등의 캡처",
         EvidenceCategory::Bankbook => "지급받을 계좌의 통장 사본 (상호나 대표자 이름의 계좌)",
     }
@@ -40,7 +42,9 @@ fn status_text(s: &FileState) -> String {
         FileState::Interrupted => "올리기가 중단됐어요".into(),
         FileState::Queued => "올릴 차례를 기다리는 중".into(),
         FileState::Uploading(p) => format!("올리는 중 {p}%"),
-        FileState::Waiting(n) if !crate::api::upload::online() => format!("인터넷 연결을 기다리는 중 (다시 시도 {n}회째)"),
+        FileState::Waiting(n) if !crate::network::online() => {
+            format!("인터넷 연결을 기다리는 중 (다시 시도 {n}회째)")
+        }
         FileState::Waiting(n) => format!("연결이 끊겨 다시 올리는 중 ({n}회째)"),
         FileState::Done => "올리기 완료".into(),
         FileState::Failed { .. } => "올리지 못했어요".into(),
@@ -51,13 +55,19 @@ fn status_text(s: &FileState) -> String {
 fn focus_chooser(slug: &str) {
     let el = web_sys::window()
         .and_then(|w| w.document())
-        .and_then(|d| d.query_selector(&format!("[data-testid=\"choose-{slug}\"]")).ok().flatten())
+        .and_then(|d| {
+            d.query_selector(&format!("[data-testid=\"choose-{slug}\"]"))
+                .ok()
+                .flatten()
+        })
         .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
     if let Some(el) = el {
         let _ = el.focus();
     }
 }
 
+/// One file of the claim, drawn from its current state (the list re-draws in
+/// place as uploads progress).
 fn file_row(biz: Biz, f: &EvidenceFile) -> impl IntoView {
     let key = f.key;
     let slug = category_slug(f.category);
@@ -66,13 +76,16 @@ fn file_row(biz: Biz, f: &EvidenceFile) -> impl IntoView {
         FileState::Queued | FileState::Waiting(_) => Some(0),
         _ => None,
     };
-    let name = f.name.clone();
     let error = match &f.state {
         FileState::Failed { message, .. } => Some(message.clone()),
-        FileState::Interrupted => Some("화면을 다시 열어 올리기가 멈췄어요. 파일을 다시 골라 주세요.".to_string()),
+        FileState::Interrupted => {
+            Some("화면을 다시 열어 올리기가 멈췄어요. 파일을 다시 골라 주세요.".to_string())
+        }
         _ => None,
     };
     let can_retry = matches!(f.state, FileState::Failed { retry: true, .. });
+    let no_error = error.is_none();
+    let name = f.name.clone();
     view! {
         <li
             class="file"
@@ -87,37 +100,34 @@ fn file_row(biz: Biz, f: &EvidenceFile) -> impl IntoView {
                     {size_label(f.size)} " · "
                     <span data-testid="file-status">{status_text(&f.state)}</span>
                 </p>
-                {progress.map(|p| view! {
-                    <progress
-                        class="file__progress"
-                        max="100"
-                        value=p.to_string()
-                        aria-label=format!("{name} 올리기 진행률")
-                        data-testid="upload-progress"
-                    ></progress>
-                })}
-                {error.map(|m| view! {
-                    <p class="field__error file__error" data-testid="file-error">
-                        <span class="sr-only">"오류: "</span>{m}
-                    </p>
-                })}
+                <progress
+                    class="file__progress"
+                    max="100"
+                    value=progress.unwrap_or(0).to_string()
+                    hidden=progress.is_none()
+                    aria-label=format!("{name} 올리기 진행률")
+                    data-testid="upload-progress"
+                ></progress>
+                <p class="field__error file__error" data-testid="file-error" hidden=no_error>
+                    <span class="sr-only">"오류: "</span>
+                    {error.unwrap_or_default()}
+                </p>
             </div>
             <div class="file__actions">
-                {can_retry.then(|| view! {
-                    <button
-                        type="button"
-                        class="btn btn--secondary file__btn"
-                        data-testid="file-retry"
-                        on:click=on_click(move |_| biz.retry_file(key))
-                    >
-                        "다시 올리기"
-                    </button>
-                })}
+                <button
+                    type="button"
+                    class="btn btn--secondary file__btn"
+                    data-testid="file-retry"
+                    hidden=!can_retry
+                    on:click=on_click(move |_| biz.retry_file(key))
+                >
+                    "다시 올리기"
+                </button>
                 <button
                     type="button"
                     class="btn btn--secondary file__btn"
                     data-testid="file-remove"
-                    aria-label=format!("{} 삭제", f.name)
+                    aria-label=format!("{name} 삭제")
                     on:click=on_click(move |_| {
                         biz.remove_file(key);
                         focus_chooser(slug);
@@ -164,8 +174,20 @@ fn group(biz: Biz, c: EvidenceCategory, needed: Signal<bool>) -> impl IntoView {
 }
 
 pub(super) fn view(biz: Biz) -> impl IntoView {
-    let needed = Signal::derive(move || biz.draft.read().loss_won().is_some_and(|l| l > TIER2_MAX_LOSS));
-    let count = move || biz.draft.read().evidence.iter().filter(|f| f.is_done()).count();
+    let needed = Signal::derive(move || {
+        biz.draft
+            .read()
+            .loss_won()
+            .is_some_and(|l| l > TIER2_MAX_LOSS)
+    });
+    let count = move || {
+        biz.draft
+            .read()
+            .evidence
+            .iter()
+            .filter(|f| f.is_done())
+            .count()
+    };
     let error = biz.error_for("evidence");
     let groups = EvidenceCategory::ALL
         .into_iter()

@@ -140,6 +140,10 @@ fn form_page(requested: Option<Step>) -> impl IntoView {
     if saved_step != step {
         biz.edit(|d| d.step = step);
     }
+    // Errors belong to the visit that produced them: another step starts clean.
+    if biz.errors.with_untracked(|(s, e)| *s != step && !e.is_empty()) {
+        biz.clear_errors();
+    }
     let title = format!(
         "{} ({}/6) - 소상공인 피해 지원 신청 | 카카오 나우",
         step.title(),
@@ -222,10 +226,16 @@ mod tests {
     fn paths_map_to_journey_screens() {
         assert_eq!(BizView::from_path("/business"), Some(BizView::Form(None)));
         assert_eq!(BizView::from_path("/business/"), Some(BizView::Form(None)));
-        assert_eq!(BizView::from_path("/business/damage?from=check"), Some(BizView::Form(Some(Step::Damage))));
+        assert_eq!(
+            BizView::from_path("/business/damage?from=check"),
+            Some(BizView::Form(Some(Step::Damage)))
+        );
         assert_eq!(BizView::from_path("/business/done"), Some(BizView::Done));
         assert_eq!(BizView::from_path("/business/cash"), Some(BizView::Cash));
-        assert_eq!(BizView::from_path("/business/claims/D-2301-7Q4K93"), Some(BizView::Status));
+        assert_eq!(
+            BizView::from_path("/business/claims/D-2301-7Q4K93"),
+            Some(BizView::Status)
+        );
         assert_eq!(BizView::from_path("/business/claims/../x"), None);
         assert_eq!(BizView::from_path("/business/nope"), None);
         assert_eq!(BizView::from_path("/businesses"), None);

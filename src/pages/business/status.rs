@@ -13,6 +13,7 @@ use crate::api::{self, ApiError};
 use crate::app::AppCtx;
 use crate::business_draft::receipts;
 use crate::components::erased::{maybe, on_click, pick, text, when};
+use crate::components::error_summary::set_title;
 use crate::components::Loading;
 
 const ORDER: [DamageClaimStatus; 4] = [
@@ -36,13 +37,16 @@ fn explain(s: DamageClaimStatus) -> &'static str {
     match s {
         DamageClaimStatus::Received => "신청이 접수됐어요. 곧 검토를 시작해요.",
         DamageClaimStatus::Reviewing => "올려 주신 서류로 피해 내용을 검토하고 있어요.",
-        DamageClaimStatus::Approved => "지원이 승인됐어요. 곧 적어 주신 계좌로 지원금을 보내 드려요.",
+        DamageClaimStatus::Approved => {
+            "지원이 승인됐어요. 곧 적어 주신 계좌로 지원금을 보내 드려요."
+        }
         DamageClaimStatus::Paid => "지원금을 보냈어요. 계좌를 확인해 주세요.",
         DamageClaimStatus::Rejected => "신청이 반려됐어요.",
     }
 }
 
 pub(super) fn status_page(receipt: String) -> impl IntoView {
+    set_title("신청 진행 상황 - 소상공인 피해 지원 | 카카오 나우", false);
     let ctx = AppCtx::expect();
     // `None` while loading.
     let state: RwSignal<Option<Result<DamageClaimReceipt, ApiError>>> = RwSignal::new(None);
@@ -74,9 +78,7 @@ pub(super) fn status_page(receipt: String) -> impl IntoView {
         _ => None,
     };
     let now = move || got().map(|r| r.status);
-    let missing = move || {
-        matches!(&*state.read(), Some(Err(ApiError::Rejected { code: c, .. })) if c == code::NOT_FOUND)
-    };
+    let missing = move || matches!(&*state.read(), Some(Err(ApiError::Rejected { code: c, .. })) if c == code::NOT_FOUND);
     let failed = move |f: fn(&ApiError) -> &'static str| match &*state.read() {
         Some(Err(e)) if !missing() => f(e),
         _ => "",

@@ -14,16 +14,19 @@ use maeum_contract::business::{
 use maeum_contract::problem::code;
 use web_sys::File;
 
+use crate::api::retry::backoff_ms;
 use crate::api::upload::{self, UploadError};
 use crate::api::{self, ApiError};
 use crate::app::AppCtx;
-use crate::browser::{new_idempotency_key, random_ms, sleep};
+use crate::browser::{new_idempotency_key, sleep};
 use crate::business_draft::{self as draft, category_slug, Draft, FileState, SavedReceipt, Step};
 
 /// Uploads sending at once.
 const UPLOAD_SLOTS: u8 = 2;
 /// Automatic resends of one file before the user is asked.
 const UPLOAD_RETRIES: u8 = 5;
+/// Automatic resends of a queued claim while the page stays open and online.
+const SUBMIT_RETRIES: u32 = 5;
 
 /// Where the final submit is.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -59,7 +62,12 @@ thread_local! {
 }
 
 fn file(key: u32) -> Option<File> {
-    FILES.with(|f| f.borrow().iter().find(|(k, _)| *k == key).map(|(_, x)| x.clone()))
+    FILES.with(|f| {
+        f.borrow()
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, x)| x.clone())
+    })
 }
 
 fn forget_file(key: u32) {
@@ -130,7 +138,11 @@ impl Biz {
         Signal::derive(move || {
             self.errors.with(|(_, e)| {
                 e.iter()
-                    .find(|x| x.field == field || x.field.starts_with(&format!("{field}.")) || x.field.starts_with(&format!("{field}[")))
+                    .find(|x| {
+                        x.field == field
+                            || x.field.starts_with(&format!("{field}."))
+                            || x.field.starts_with(&format!("{field}["))
+                    })
                     .map(|x| x.message.clone())
             })
         })
@@ -144,7 +156,11 @@ impl Biz {
 
     fn announce(self, text: String) {
         self.said.update(|s| {
-            *s = if *s == text { format!("{text}\u{a0}") } else { text };
+            *s = if *s == text {
+                format!("{text}\u{a0}")
+            } else {
+                text
+            };
         });
     }
 
@@ -231,9 +247,12 @@ impl Biz {
 
     /// Starts upload workers for queued files, at most [`UPLOAD_SLOTS`] at once.
     fn pump(self) {
-        let queued = self
-            .draft
-            .with_untracked(|d| d.evidence.iter().filter(|f| f.state == FileState::Queued).count());
+        let queued = self.draft.with_untracked(|d| {
+            d.evidence
+                .iter()
+                .filter(|f| f.state == FileState::Queued)
+                .count()
+        });
         let running = WORKERS.with(Cell::get);
         let start = queued.min(UPLOAD_SLOTS.saturating_sub(running) as usize);
         for _ in 0..start {
@@ -322,7 +341,14 @@ impl Biz {
                     if let Some(ctx) = Self::ctx() {
                         ctx.handle(&error);
                     }
-                    self.set_state(key, FileState::Failed { message, retry: false }, true);
+                    self.set_state(
+                        key,
+                        FileState::Failed {
+                            message,
+                            retry: false,
+                        },
+                        true,
+                    );
                     self.announce(format!("{name} 파일을 올리지 못했어요."));
                     return;
                 }
@@ -335,8 +361,9 @@ impl Biz {
                         self.set_state(
                             key,
                             FileState::Failed {
-                                message: "연결이 불안정해 올리지 못했어요. 다시 올리기를 눌러 주세요."
-                                    .to_string(),
+                                message:
+                                    "연결이 불안정해 올리지 못했어요. 다시 올리기를 눌러 주세요."
+                                        .to_string(),
                                 retry: true,
                             },
                             true,
@@ -348,10 +375,13 @@ impl Biz {
                     if offline {
                         wait_online(60_000).await;
                     } else {
-                        let base = 1000u32 << (attempt - 1).min(5);
-                        let wait = (base / 2 + random_ms(base / 2))
-                            .max(retry_after_s.unwrap_or(0).min(30) * 1000);
-                        sleep(wait).await;
+                        let unit = js_sys::Math::random();
+                        sleep(backoff_ms(
+                            u32::from(attempt) + 1,
+                            retry_after_s.map(|s| s.min(30)),
+                            unit,
+                        ))
+                        .await;
                     }
                 }
             }
@@ -392,18 +422,20 @@ impl Biz {
                 d.key = new_idempotency_key();
             }
         });
-        self.send(0);
+        self.send(0, false);
     }
 
     /// Sends the queued claim, if there is one and nothing is in flight.
     pub fn flush(self) {
         let queued = self.draft.with_untracked(|d| d.queued && !d.key.is_empty());
         if queued && self.submit.get_untracked() != Submit::Sending {
-            self.send(0);
+            self.send(0, false);
         }
     }
 
-    fn send(self, attempt: u32) {
+    /// Sends the claim; `attempt` counts automatic resends, `rekeyed` whether
+    /// the key was already replaced once in this chain.
+    fn send(self, attempt: u32, rekeyed: bool) {
         self.submit.set(Submit::Sending);
         let (request, key) = self.draft.with_untracked(|d| (d.request(), d.key.clone()));
         let reply = api::business::damage_claim(&request, &key);
@@ -419,7 +451,10 @@ impl Biz {
                     self.clear_errors();
                     self.submit.set(Submit::Idle);
                     if let Some(ctx) = Self::ctx() {
-                        ctx.announce(format!("신청이 접수됐어요. 접수번호 {}", receipt.receipt_no));
+                        ctx.announce(format!(
+                            "신청이 접수됐어요. 접수번호 {}",
+                            receipt.receipt_no
+                        ));
                     }
                     if on_form() {
                         go("/business/done");
@@ -439,12 +474,12 @@ impl Biz {
                     self.submit.set(Submit::Conflict(receipt_no));
                 }
                 Err(ApiError::Rejected { code: c, .. })
-                    if c == code::IDEMPOTENCY_KEY_REUSED && attempt == 0 =>
+                    if c == code::IDEMPOTENCY_KEY_REUSED && !rekeyed =>
                 {
                     // The answers changed since the key was made: a new intent.
                     // (If the first one was filed after all, the server says 409.)
                     self.edit(|d| d.key = new_idempotency_key());
-                    self.send(attempt + 1);
+                    self.send(attempt, true);
                 }
                 Err(e) if transient(&e) => {
                     self.edit(|d| d.queued = true);
@@ -454,22 +489,27 @@ impl Biz {
                             ctx.handle(&e);
                         }
                     }
-                    if upload::online() {
-                        let wait = e.retry_after_s().unwrap_or(0).min(60) * 1000;
-                        let backoff = 5000u32 << attempt.min(4);
-                        sleep(wait.max(backoff / 2 + random_ms(backoff / 2))).await;
+                    // Online (a 5xx, a time-out, busy): a few more tries with
+                    // backoff. Offline, or after those: the `online` event, the
+                    // next load, or 지금 다시 보내기 sends it.
+                    if crate::network::online() && attempt < SUBMIT_RETRIES {
+                        let retry_after = e.retry_after_s().map(|s| s.min(60));
+                        sleep(backoff_ms(attempt + 2, retry_after, js_sys::Math::random())).await;
                         if self.submit.get_untracked() == Submit::Queued {
-                            self.send(attempt + 1);
+                            self.send(attempt + 1, rekeyed);
                         }
                     }
-                    // Offline: the `online` event sends it.
                 }
                 Err(e) => {
                     // Signed out, not open, closed: the app changes screen; the
                     // claim stays queued for when it can go.
                     let global = Self::ctx().is_some_and(|ctx| ctx.handle(&e));
                     self.edit(|d| d.queued = global);
-                    self.submit.set(if global { Submit::Queued } else { Submit::Failed(e) });
+                    self.submit.set(if global {
+                        Submit::Queued
+                    } else {
+                        Submit::Failed(e)
+                    });
                 }
             }
         });
@@ -480,7 +520,11 @@ impl Biz {
 fn transient(e: &ApiError) -> bool {
     matches!(
         e,
-        ApiError::Offline | ApiError::Timeout | ApiError::Server { .. } | ApiError::Busy { .. } | ApiError::Paused { .. }
+        ApiError::Offline
+            | ApiError::Timeout
+            | ApiError::Server { .. }
+            | ApiError::Busy { .. }
+            | ApiError::Paused { .. }
     )
 }
 
@@ -502,7 +546,9 @@ pub async fn wait_online(max_ms: u32) {
 fn on_form() -> bool {
     web_sys::window()
         .and_then(|w| w.location().pathname().ok())
-        .is_some_and(|p| p.starts_with("/business/") && Step::from_slug(&p["/business/".len()..]).is_some())
+        .is_some_and(|p| {
+            p.starts_with("/business/") && Step::from_slug(&p["/business/".len()..]).is_some()
+        })
 }
 
 /// Client-side navigation within the app.
