@@ -716,26 +716,45 @@ mod business {
         assert_eq!(input.value(), "124");
         assert_eq!(input.get_attribute("inputmode").as_deref(), Some("numeric"));
         assert_eq!(input.get_attribute("aria-invalid"), None);
-        assert_eq!(input.get_attribute("aria-describedby").as_deref(), Some("f-brn-hint"));
-        assert_eq!(by_id(&host, "f-brn-hint").text_content().unwrap(), "10자리 숫자");
+        assert_eq!(
+            input.get_attribute("aria-describedby").as_deref(),
+            Some("f-brn-hint")
+        );
+        assert_eq!(
+            by_id(&host, "f-brn-hint").text_content().unwrap(),
+            "10자리 숫자"
+        );
 
         input.set_value("124-81-00997");
-        input.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+        input
+            .dispatch_event(&web_sys::Event::new("input").unwrap())
+            .unwrap();
         assert_eq!(typed.get_untracked(), "124-81-00997");
 
         err.set(Some("사업자등록번호가 맞지 않아요.".into()));
         settle().await;
         let message = by_id(&host, "f-brn-error");
-        assert_eq!(message.text_content().unwrap(), "오류: 사업자등록번호가 맞지 않아요.");
+        assert_eq!(
+            message.text_content().unwrap(),
+            "오류: 사업자등록번호가 맞지 않아요."
+        );
         let prefix = message.query_selector(".sr-only").unwrap().unwrap();
-        assert_eq!(prefix.text_content().unwrap(), "오류: ", "the prefix is for screen readers only");
+        assert_eq!(
+            prefix.text_content().unwrap(),
+            "오류: ",
+            "the prefix is for screen readers only"
+        );
         assert_eq!(input.get_attribute("aria-invalid").as_deref(), Some("true"));
         assert_eq!(
             input.get_attribute("aria-describedby").as_deref(),
             Some("f-brn-hint f-brn-error")
         );
         assert!(find(&host, "field-error").is_connected());
-        assert_eq!(input.value(), "124-81-00997", "an error never clears the answer");
+        assert_eq!(
+            input.value(),
+            "124-81-00997",
+            "an error never clears the answer"
+        );
 
         err.set(None);
         settle().await;
@@ -756,7 +775,12 @@ mod business {
         });
         let fieldset = host.query_selector("fieldset").unwrap().unwrap();
         assert_eq!(
-            fieldset.query_selector("legend").unwrap().unwrap().text_content().unwrap(),
+            fieldset
+                .query_selector("legend")
+                .unwrap()
+                .unwrap()
+                .text_content()
+                .unwrap(),
             "피해를 입은 서비스"
         );
         assert_eq!(
@@ -789,7 +813,10 @@ mod business {
         });
         settle().await;
         let doc = web_sys::window().unwrap().document().unwrap();
-        assert!(host.query_selector("[data-testid='error-summary']").unwrap().is_none());
+        assert!(host
+            .query_selector("[data-testid='error-summary']")
+            .unwrap()
+            .is_none());
         assert_eq!(doc.title(), "사업자 정보 | 카카오 나우");
 
         errors.set(vec![
@@ -801,7 +828,8 @@ mod business {
         assert_eq!(summary.get_attribute("role").as_deref(), Some("alert"));
         assert_eq!(doc.title(), "오류: 사업자 정보 | 카카오 나우");
         assert!(
-            doc.active_element().is_some_and(|a| a.is_same_node(Some(&summary))),
+            doc.active_element()
+                .is_some_and(|a| a.is_same_node(Some(&summary))),
             "the summary takes focus"
         );
         let links = summary.get_elements_by_tag_name("a");
@@ -810,11 +838,17 @@ mod business {
         assert_eq!(second.get_attribute("href").as_deref(), Some("#f-phone"));
         assert_eq!(second.text_content().unwrap(), "연락처 형식이 맞지 않아요.");
         second.click();
-        assert_eq!(doc.active_element().map(|a| a.id()).as_deref(), Some("f-phone"));
+        assert_eq!(
+            doc.active_element().map(|a| a.id()).as_deref(),
+            Some("f-phone")
+        );
 
         errors.set(Vec::new());
         settle().await;
-        assert!(host.query_selector("[data-testid='error-summary']").unwrap().is_none());
+        assert!(host
+            .query_selector("[data-testid='error-summary']")
+            .unwrap()
+            .is_none());
         assert_eq!(doc.title(), "사업자 정보 | 카카오 나우");
     }
 
@@ -823,7 +857,12 @@ mod business {
         let loss = RwSignal::new(String::new());
         let (host, _h) = mount(move || view! { <SupportPreview loss /> });
         let said = || text(&host, "support-preview");
-        assert_eq!(find(&host, "support-preview").get_attribute("aria-live").as_deref(), Some("polite"));
+        assert_eq!(
+            find(&host, "support-preview")
+                .get_attribute("aria-live")
+                .as_deref(),
+            Some("polite")
+        );
         assert!(said().contains("금액을 적으면"));
         for (typed, expected) in [
             ("1", "예상 지원금: 30,000원"),
@@ -875,15 +914,25 @@ mod business {
             .get_item("maeum.biz.draft")
             .unwrap()
             .unwrap();
-        assert!(!raw.contains("1234567"), "the account number stays out of localStorage");
+        assert!(
+            !raw.contains("1234567"),
+            "the account number stays out of localStorage"
+        );
         let back = maeum::business_draft::load();
-        assert_eq!(back.account_no, "3333-01-1234567", "…but this tab still has it");
+        assert_eq!(
+            back.account_no, "3333-01-1234567",
+            "…but this tab still has it"
+        );
         assert_eq!((back.step, back.reached), (Step::Evidence, Step::Payout));
         assert_eq!(back.services, d.services);
         assert_eq!(back.paid, Some(false));
         assert_eq!(back.evidence[0].state, FileState::Done);
         assert_eq!(back.evidence[0].upload_id.as_deref(), Some("u-1"));
-        assert_eq!(back.evidence[1].state, FileState::Interrupted, "an upload cut off by the reload");
+        assert_eq!(
+            back.evidence[1].state,
+            FileState::Interrupted,
+            "an upload cut off by the reload"
+        );
         maeum::business_draft::clear();
         assert_eq!(maeum::business_draft::load(), Draft::fresh());
     }

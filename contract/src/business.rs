@@ -14,8 +14,16 @@ pub const MAX_DESCRIPTION_CHARS: usize = 1000;
 pub const MAX_EVIDENCE_FILES: usize = 10;
 pub const MAX_EVIDENCE_BYTES: u64 = 10 * 1024 * 1024;
 /// The outage window a damage period must fall in.
-pub const OUTAGE_FIRST_DAY: Date = Date { year: 2022, month: 10, day: 15 };
-pub const OUTAGE_LAST_DAY: Date = Date { year: 2022, month: 10, day: 20 };
+pub const OUTAGE_FIRST_DAY: Date = Date {
+    year: 2022,
+    month: 10,
+    day: 15,
+};
+pub const OUTAGE_LAST_DAY: Date = Date {
+    year: 2022,
+    month: 10,
+    day: 20,
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
@@ -26,12 +34,20 @@ pub struct FieldError {
 }
 
 fn field_error(field: &str, code: &str, message: &str) -> FieldError {
-    FieldError { field: field.into(), code: code.into(), message: message.into() }
+    FieldError {
+        field: field.into(),
+        code: code.into(),
+        message: message.into(),
+    }
 }
 
 /// Full-width digits (０-９) become ASCII; spaces and hyphens (any width) go.
 pub fn normalize_digits(input: &str) -> String {
-    input.chars().map(fold_width).filter(|c| !c.is_whitespace() && !is_dash(*c)).collect()
+    input
+        .chars()
+        .map(fold_width)
+        .filter(|c| !c.is_whitespace() && !is_dash(*c))
+        .collect()
 }
 
 fn fold_width(c: char) -> char {
@@ -70,12 +86,18 @@ impl Brn {
         let office = d[0] * 100 + d[1] * 10 + d[2];
         let serial = d[5] * 1000 + d[6] * 100 + d[7] * 10 + d[8];
         if office < 101 || serial == 0 {
-            return f("structure", "있을 수 없는 사업자등록번호예요. 사업자등록증의 번호를 확인해 주세요.");
+            return f(
+                "structure",
+                "있을 수 없는 사업자등록번호예요. 사업자등록증의 번호를 확인해 주세요.",
+            );
         }
         const W: [u32; 9] = [1, 3, 7, 1, 3, 7, 1, 3, 5];
         let sum: u32 = d.iter().zip(W).map(|(x, w)| x * w).sum::<u32>() + d[8] * 5 / 10;
         if (10 - sum % 10) % 10 != d[9] {
-            return f("checksum", "사업자등록번호가 맞지 않아요. 마지막 자리까지 다시 확인해 주세요.");
+            return f(
+                "checksum",
+                "사업자등록번호가 맞지 않아요. 마지막 자리까지 다시 확인해 주세요.",
+            );
         }
         Ok(Brn(digits))
     }
@@ -93,7 +115,13 @@ impl Brn {
 /// A Korean mobile or landline number, normalised to its hyphenated form.
 pub fn parse_phone(input: &str) -> Result<String, FieldError> {
     let d = normalize_digits(input);
-    let bad = || field_error("phone", "format", "연락처 형식이 맞지 않아요. 예: 010-1234-5678, 02-123-4567");
+    let bad = || {
+        field_error(
+            "phone",
+            "format",
+            "연락처 형식이 맞지 않아요. 예: 010-1234-5678, 02-123-4567",
+        )
+    };
     if d.is_empty() {
         return Err(field_error("phone", "required", "연락처를 입력해 주세요."));
     }
@@ -114,13 +142,20 @@ pub fn parse_phone(input: &str) -> Result<String, FieldError> {
     };
     let out = if d.starts_with("010") {
         (d.len() == 11).then(|| format!("{}-{}-{}", &d[..3], &d[3..7], &d[7..]))
-    } else if ["011", "016", "017", "018", "019", "070"].iter().any(|p| d.starts_with(p)) {
+    } else if ["011", "016", "017", "018", "019", "070"]
+        .iter()
+        .any(|p| d.starts_with(p))
+    {
         split(3)
     } else if d.starts_with("02") {
         split(2)
     } else if d.len() == 8 && ["15", "16", "18"].iter().any(|p| d.starts_with(p)) {
         Some(format!("{}-{}", &d[..4], &d[4..])) // 대표번호 such as 1577-3754
-    } else if d.len() >= 3 && d.starts_with('0') && (b'3'..=b'6').contains(&d.as_bytes()[1]) && (b'1'..=b'5').contains(&d.as_bytes()[2]) {
+    } else if d.len() >= 3
+        && d.starts_with('0')
+        && (b'3'..=b'6').contains(&d.as_bytes()[1])
+        && (b'1'..=b'5').contains(&d.as_bytes()[2])
+    {
         split(3) // 지역번호 031–064
     } else {
         None
@@ -137,15 +172,31 @@ pub fn check_email(input: &str) -> Result<Option<String>, FieldError> {
     let ok = s.len() <= 254
         && !s.contains(char::is_whitespace)
         && s.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && !domain.contains('@') && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
         });
-    if ok { Ok(Some(s.to_string())) } else { Err(field_error("email", "format", "이메일 주소 형식이 맞지 않아요. 예: name@example.com")) }
+    if ok {
+        Ok(Some(s.to_string()))
+    } else {
+        Err(field_error(
+            "email",
+            "format",
+            "이메일 주소 형식이 맞지 않아요. 예: name@example.com",
+        ))
+    }
 }
 
 /// `1,234,000`, `１２３４０００`, `1234000원` → 1234000; positive and bounded.
 pub fn parse_loss_won(input: &str) -> Result<u64, FieldError> {
     // Not normalize_digits: a minus sign here is an error, not a separator.
-    let s: String = input.chars().map(fold_width).filter(|c| !c.is_whitespace() && *c != ',').collect();
+    let s: String = input
+        .chars()
+        .map(fold_width)
+        .filter(|c| !c.is_whitespace() && *c != ',')
+        .collect();
     let s = s.strip_suffix('원').unwrap_or(&s);
     let f = |code, msg| Err(field_error("loss_won", code, msg));
     if s.is_empty() {
@@ -157,7 +208,10 @@ pub fn parse_loss_won(input: &str) -> Result<u64, FieldError> {
     match s.parse::<u64>() {
         Ok(0) => f("not_positive", "매출 손실 금액은 1원 이상이어야 해요."),
         Ok(n) if n <= MAX_LOSS_WON => Ok(n),
-        _ => f("too_large", "매출 손실 금액은 10억 원 이하로 입력해 주세요."),
+        _ => f(
+            "too_large",
+            "매출 손실 금액은 10억 원 이하로 입력해 주세요.",
+        ),
     }
 }
 
@@ -176,7 +230,9 @@ pub fn support_for(loss_won: u64) -> Support {
     } else if loss_won <= TIER2_MAX_LOSS {
         Support::Won { won: 50_000 }
     } else {
-        Support::Review { requires_review: true }
+        Support::Review {
+            requires_review: true,
+        }
     }
 }
 
@@ -194,9 +250,16 @@ impl Date {
         if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
             return None;
         }
-        let n = |r: core::ops::Range<usize>| -> Option<u32> { s.get(r).filter(|p| p.bytes().all(|c| c.is_ascii_digit()))?.parse().ok() };
+        let n = |r: core::ops::Range<usize>| -> Option<u32> {
+            s.get(r)
+                .filter(|p| p.bytes().all(|c| c.is_ascii_digit()))?
+                .parse()
+                .ok()
+        };
         let (year, month, day) = (n(0..4)? as i32, n(5..7)?, n(8..10)?);
-        let valid = (1..=12).contains(&month) && day >= 1 && day <= crate::time::days_in_month(year as i64, month);
+        let valid = (1..=12).contains(&month)
+            && day >= 1
+            && day <= crate::time::days_in_month(year as i64, month);
         valid.then_some(Date { year, month, day })
     }
 }
@@ -227,13 +290,19 @@ pub fn check_period(from: Option<Date>, to: Option<Date>) -> Vec<FieldError> {
     for (field, date) in [("period_from", from), ("period_to", to)] {
         match date {
             None => errors.push(field_error(field, "required", "피해 기간을 입력해 주세요.")),
-            Some(d) if d < OUTAGE_FIRST_DAY || d > OUTAGE_LAST_DAY => errors.push(field_error(field, "out_of_range", window)),
+            Some(d) if d < OUTAGE_FIRST_DAY || d > OUTAGE_LAST_DAY => {
+                errors.push(field_error(field, "out_of_range", window))
+            }
             Some(_) => {}
         }
     }
     if let (Some(f), Some(t)) = (from, to) {
         if errors.is_empty() && f > t {
-            errors.push(field_error("period_to", "before_start", "피해 기간의 끝은 시작과 같거나 그 뒤여야 해요."));
+            errors.push(field_error(
+                "period_to",
+                "before_start",
+                "피해 기간의 끝은 시작과 같거나 그 뒤여야 해요.",
+            ));
         }
     }
     errors
@@ -243,9 +312,17 @@ pub fn check_period(from: Option<Date>, to: Option<Date>) -> Vec<FieldError> {
 pub fn check_text(field: &str, value: &str, max: usize, what: &str) -> Result<String, FieldError> {
     let v = value.trim();
     if v.is_empty() {
-        Err(field_error(field, "required", &format!("{what}을(를) 입력해 주세요.")))
+        Err(field_error(
+            field,
+            "required",
+            &format!("{what}을(를) 입력해 주세요."),
+        ))
     } else if v.chars().count() > max {
-        Err(field_error(field, "too_long", &format!("{what}은(는) {max}자 이하로 입력해 주세요.")))
+        Err(field_error(
+            field,
+            "too_long",
+            &format!("{what}은(는) {max}자 이하로 입력해 주세요."),
+        ))
     } else {
         Ok(v.to_string())
     }
@@ -282,7 +359,19 @@ pub fn sniff(head: &[u8]) -> Option<FileKind> {
         Some(FileKind::Png)
     } else if head.starts_with(b"%PDF-") {
         Some(FileKind::Pdf)
-    } else if head.len() >= 12 && &head[4..8] == b"ftyp" && [&b"heic"[..], b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1"].contains(&&head[8..12]) {
+    } else if head.len() >= 12
+        && &head[4..8] == b"ftyp"
+        && [
+            &b"heic"[..],
+            b"heix",
+            b"hevc",
+            b"heim",
+            b"heis",
+            b"mif1",
+            b"msf1",
+        ]
+        .contains(&&head[8..12])
+    {
         Some(FileKind::Heic)
     } else {
         None
@@ -295,10 +384,21 @@ mod tests {
 
     #[test]
     fn real_registration_numbers_pass_in_every_written_form() {
-        for n in ["124-81-00998", "1248100998", "124 81 00998", "１２４－８１－００９９８", "120-81-47521", "220-81-62517", "107-86-14075"] {
+        for n in [
+            "124-81-00998",
+            "1248100998",
+            "124 81 00998",
+            "１２４－８１－００９９８",
+            "120-81-47521",
+            "220-81-62517",
+            "107-86-14075",
+        ] {
             assert!(Brn::parse(n).is_ok(), "{n}");
         }
-        assert_eq!(Brn::parse("１２４８１００９９８").unwrap().display(), "124-81-00998");
+        assert_eq!(
+            Brn::parse("１２４８１００９９８").unwrap().display(),
+            "124-81-00998"
+        );
     }
 
     #[test]
@@ -318,9 +418,17 @@ mod tests {
         assert_eq!(support_for(300_000), Support::Won { won: 30_000 });
         assert_eq!(support_for(300_001), Support::Won { won: 50_000 });
         assert_eq!(support_for(500_000), Support::Won { won: 50_000 });
-        assert_eq!(support_for(500_001), Support::Review { requires_review: true });
+        assert_eq!(
+            support_for(500_001),
+            Support::Review {
+                requires_review: true
+            }
+        );
         assert_eq!(serde_json_value(support_for(1)), r#"{"won":30000}"#);
-        assert_eq!(serde_json_value(support_for(500_001)), r#"{"requires_review":true}"#);
+        assert_eq!(
+            serde_json_value(support_for(500_001)),
+            r#"{"requires_review":true}"#
+        );
     }
 
     fn serde_json_value(s: Support) -> String {
@@ -337,7 +445,10 @@ mod tests {
         assert_eq!(parse_loss_won("1.5").unwrap_err().code, "not_digits");
         assert_eq!(parse_loss_won("").unwrap_err().code, "required");
         assert_eq!(parse_loss_won("1000000001").unwrap_err().code, "too_large");
-        assert_eq!(parse_loss_won("99999999999999999999999").unwrap_err().code, "too_large");
+        assert_eq!(
+            parse_loss_won("99999999999999999999999").unwrap_err().code,
+            "too_large"
+        );
     }
 
     #[test]
@@ -350,7 +461,13 @@ mod tests {
         assert_eq!(parse_phone("064-7123-4567").unwrap(), "064-7123-4567");
         assert_eq!(parse_phone("1577-3754").unwrap(), "1577-3754");
         assert_eq!(parse_phone("070-1234-5678").unwrap(), "070-1234-5678");
-        for bad in ["0101234567", "12345", "010-1234-567a", "099-123-4567", "02-012-3456"] {
+        for bad in [
+            "0101234567",
+            "12345",
+            "010-1234-567a",
+            "099-123-4567",
+            "02-012-3456",
+        ] {
             assert_eq!(parse_phone(bad).unwrap_err().code, "format", "{bad}");
         }
         assert_eq!(parse_phone("").unwrap_err().code, "required");
@@ -359,7 +476,10 @@ mod tests {
     #[test]
     fn email_is_optional_but_checked_when_given() {
         assert_eq!(check_email(" ").unwrap(), None);
-        assert_eq!(check_email("owner@shop.co.kr").unwrap().as_deref(), Some("owner@shop.co.kr"));
+        assert_eq!(
+            check_email("owner@shop.co.kr").unwrap().as_deref(),
+            Some("owner@shop.co.kr")
+        );
         for bad in ["owner", "owner@", "@shop.kr", "a@b", "a b@c.kr", "a@@c.kr"] {
             assert!(check_email(bad).is_err(), "{bad}");
         }
@@ -370,8 +490,14 @@ mod tests {
         let d = |s| Date::parse(s);
         assert!(check_period(d("2022-10-15"), d("2022-10-20")).is_empty());
         assert!(check_period(d("2022-10-16"), d("2022-10-16")).is_empty());
-        assert_eq!(check_period(d("2022-10-14"), d("2022-10-16"))[0].code, "out_of_range");
-        assert_eq!(check_period(d("2022-10-18"), d("2022-10-16"))[0].code, "before_start");
+        assert_eq!(
+            check_period(d("2022-10-14"), d("2022-10-16"))[0].code,
+            "out_of_range"
+        );
+        assert_eq!(
+            check_period(d("2022-10-18"), d("2022-10-16"))[0].code,
+            "before_start"
+        );
         assert_eq!(check_period(None, d("2022-10-21")).len(), 2);
         assert_eq!(Date::parse("2022-02-30"), None);
         assert_eq!(Date::parse("2022-1-05"), None);
@@ -390,9 +516,22 @@ mod tests {
 
     #[test]
     fn text_fields_are_required_and_bounded() {
-        assert_eq!(check_text("business_name", "  카카오 분식 ", 50, "상호").unwrap(), "카카오 분식");
-        assert_eq!(check_text("business_name", " ", 50, "상호").unwrap_err().code, "required");
-        assert_eq!(check_text("description", &"가".repeat(1001), 1000, "피해 내용").unwrap_err().code, "too_long");
+        assert_eq!(
+            check_text("business_name", "  카카오 분식 ", 50, "상호").unwrap(),
+            "카카오 분식"
+        );
+        assert_eq!(
+            check_text("business_name", " ", 50, "상호")
+                .unwrap_err()
+                .code,
+            "required"
+        );
+        assert_eq!(
+            check_text("description", &"가".repeat(1001), 1000, "피해 내용")
+                .unwrap_err()
+                .code,
+            "too_long"
+        );
     }
 }
 
@@ -409,8 +548,14 @@ pub enum Service {
 }
 
 impl Service {
-    pub const ALL: [Service; 6] =
-        [Service::KakaotalkChannel, Service::KakaotalkGift, Service::KakaoT, Service::KakaoPay, Service::KakaoMap, Service::Other];
+    pub const ALL: [Service; 6] = [
+        Service::KakaotalkChannel,
+        Service::KakaotalkGift,
+        Service::KakaoT,
+        Service::KakaoPay,
+        Service::KakaoMap,
+        Service::Other,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -434,8 +579,12 @@ pub enum EvidenceCategory {
 }
 
 impl EvidenceCategory {
-    pub const ALL: [EvidenceCategory; 4] =
-        [EvidenceCategory::SmallBusinessCert, EvidenceCategory::SalesLoss, EvidenceCategory::ServiceUse, EvidenceCategory::Bankbook];
+    pub const ALL: [EvidenceCategory; 4] = [
+        EvidenceCategory::SmallBusinessCert,
+        EvidenceCategory::SalesLoss,
+        EvidenceCategory::ServiceUse,
+        EvidenceCategory::Bankbook,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -449,11 +598,30 @@ impl EvidenceCategory {
 
 /// Banks by their KFTC (금융결제원) code.
 pub const BANKS: &[(&str, &str)] = &[
-    ("002", "KDB산업은행"), ("003", "IBK기업은행"), ("004", "KB국민은행"), ("007", "수협은행"), ("011", "NH농협은행"),
-    ("012", "지역농·축협"), ("020", "우리은행"), ("023", "SC제일은행"), ("027", "한국씨티은행"), ("031", "iM뱅크(대구은행)"),
-    ("032", "부산은행"), ("034", "광주은행"), ("035", "제주은행"), ("037", "전북은행"), ("039", "경남은행"),
-    ("045", "새마을금고"), ("048", "신협"), ("050", "저축은행"), ("071", "우체국"), ("081", "하나은행"),
-    ("088", "신한은행"), ("089", "케이뱅크"), ("090", "카카오뱅크"), ("092", "토스뱅크"),
+    ("002", "KDB산업은행"),
+    ("003", "IBK기업은행"),
+    ("004", "KB국민은행"),
+    ("007", "수협은행"),
+    ("011", "NH농협은행"),
+    ("012", "지역농·축협"),
+    ("020", "우리은행"),
+    ("023", "SC제일은행"),
+    ("027", "한국씨티은행"),
+    ("031", "iM뱅크(대구은행)"),
+    ("032", "부산은행"),
+    ("034", "광주은행"),
+    ("035", "제주은행"),
+    ("037", "전북은행"),
+    ("039", "경남은행"),
+    ("045", "새마을금고"),
+    ("048", "신협"),
+    ("050", "저축은행"),
+    ("071", "우체국"),
+    ("081", "하나은행"),
+    ("088", "신한은행"),
+    ("089", "케이뱅크"),
+    ("090", "카카오뱅크"),
+    ("092", "토스뱅크"),
 ];
 
 pub fn bank_name(code: &str) -> Option<&'static str> {
@@ -464,11 +632,23 @@ pub fn bank_name(code: &str) -> Option<&'static str> {
 pub fn parse_account_no(input: &str) -> Result<String, FieldError> {
     let d = normalize_digits(input);
     if d.is_empty() {
-        Err(field_error("payout.account_no", "required", "계좌번호를 입력해 주세요."))
+        Err(field_error(
+            "payout.account_no",
+            "required",
+            "계좌번호를 입력해 주세요.",
+        ))
     } else if !d.bytes().all(|b| b.is_ascii_digit()) {
-        Err(field_error("payout.account_no", "not_digits", "계좌번호는 숫자로만 입력해 주세요. 하이픈(-)은 넣어도 돼요."))
+        Err(field_error(
+            "payout.account_no",
+            "not_digits",
+            "계좌번호는 숫자로만 입력해 주세요. 하이픈(-)은 넣어도 돼요.",
+        ))
     } else if !(10..=16).contains(&d.len()) {
-        Err(field_error("payout.account_no", "length", "계좌번호는 10~16자리예요. 통장에 적힌 번호를 확인해 주세요."))
+        Err(field_error(
+            "payout.account_no",
+            "length",
+            "계좌번호는 10~16자리예요. 통장에 적힌 번호를 확인해 주세요.",
+        ))
     } else {
         Ok(d)
     }
@@ -529,7 +709,13 @@ pub struct ValidDamageClaim {
 pub const MAX_NAME_CHARS: usize = 50;
 
 /// Step 1: the business.
-pub fn check_business(brn: &str, name: &str, representative: &str, phone: &str, email: &str) -> Vec<FieldError> {
+pub fn check_business(
+    brn: &str,
+    name: &str,
+    representative: &str,
+    phone: &str,
+    email: &str,
+) -> Vec<FieldError> {
     let mut e = Vec::new();
     e.extend(Brn::parse(brn).err());
     e.extend(check_text("business_name", name, MAX_NAME_CHARS, "상호").err());
@@ -540,15 +726,41 @@ pub fn check_business(brn: &str, name: &str, representative: &str, phone: &str, 
 }
 
 /// Step 2: the damage (the loss arrives already parsed by [`parse_loss_won`]).
-pub fn check_damage(services: &[Service], other: Option<&str>, from: Option<Date>, to: Option<Date>, description: &str) -> Vec<FieldError> {
+pub fn check_damage(
+    services: &[Service],
+    other: Option<&str>,
+    from: Option<Date>,
+    to: Option<Date>,
+    description: &str,
+) -> Vec<FieldError> {
     let mut e = Vec::new();
     if services.is_empty() {
-        e.push(field_error("services", "required", "피해를 입은 서비스를 하나 이상 골라 주세요."));
+        e.push(field_error(
+            "services",
+            "required",
+            "피해를 입은 서비스를 하나 이상 골라 주세요.",
+        ));
     } else if services.contains(&Service::Other) {
-        e.extend(check_text("services_other", other.unwrap_or(""), MAX_NAME_CHARS, "기타 서비스 이름").err());
+        e.extend(
+            check_text(
+                "services_other",
+                other.unwrap_or(""),
+                MAX_NAME_CHARS,
+                "기타 서비스 이름",
+            )
+            .err(),
+        );
     }
     e.extend(check_period(from, to));
-    e.extend(check_text("description", description, MAX_DESCRIPTION_CHARS, "피해 내용").err());
+    e.extend(
+        check_text(
+            "description",
+            description,
+            MAX_DESCRIPTION_CHARS,
+            "피해 내용",
+        )
+        .err(),
+    );
     e
 }
 
@@ -556,10 +768,22 @@ pub fn check_damage(services: &[Service], other: Option<&str>, from: Option<Date
 pub fn check_evidence(evidence: &[EvidenceRef], loss_won: u64) -> Vec<FieldError> {
     let mut e = Vec::new();
     if evidence.len() > MAX_EVIDENCE_FILES {
-        e.push(field_error("evidence", "too_many", "증빙 파일은 10개까지 올릴 수 있어요."));
+        e.push(field_error(
+            "evidence",
+            "too_many",
+            "증빙 파일은 10개까지 올릴 수 있어요.",
+        ));
     }
-    if loss_won > TIER2_MAX_LOSS && !evidence.iter().any(|x| x.category == EvidenceCategory::SalesLoss) {
-        e.push(field_error("evidence", "sales_loss_required", "손실이 50만 원을 넘으면 매출 감소 증빙을 올려 주세요."));
+    if loss_won > TIER2_MAX_LOSS
+        && !evidence
+            .iter()
+            .any(|x| x.category == EvidenceCategory::SalesLoss)
+    {
+        e.push(field_error(
+            "evidence",
+            "sales_loss_required",
+            "손실이 50만 원을 넘으면 매출 감소 증빙을 올려 주세요.",
+        ));
     }
     e
 }
@@ -568,7 +792,11 @@ pub fn check_evidence(evidence: &[EvidenceRef], loss_won: u64) -> Vec<FieldError
 pub fn check_payout(p: &Payout) -> Vec<FieldError> {
     let mut e = Vec::new();
     if bank_name(&p.bank_code).is_none() {
-        e.push(field_error("payout.bank_code", "required", "은행을 골라 주세요."));
+        e.push(field_error(
+            "payout.bank_code",
+            "required",
+            "은행을 골라 주세요.",
+        ));
     }
     e.extend(parse_account_no(&p.account_no).err());
     e.extend(check_text("payout.holder", &p.holder, MAX_NAME_CHARS, "예금주").err());
@@ -580,20 +808,44 @@ pub fn check_consents(c: &Consents) -> Vec<FieldError> {
     if c.privacy_required {
         Vec::new()
     } else {
-        vec![field_error("consents.privacy_required", "required", "개인정보 수집·이용에 동의해야 신청할 수 있어요.")]
+        vec![field_error(
+            "consents.privacy_required",
+            "required",
+            "개인정보 수집·이용에 동의해야 신청할 수 있어요.",
+        )]
     }
 }
 
 impl DamageClaimRequest {
     /// Every rule of every step; the server runs exactly this.
     pub fn validate(&self) -> Result<ValidDamageClaim, Vec<FieldError>> {
-        let mut e = check_business(&self.brn, &self.business_name, &self.representative, &self.phone, self.email.as_deref().unwrap_or(""));
+        let mut e = check_business(
+            &self.brn,
+            &self.business_name,
+            &self.representative,
+            &self.phone,
+            self.email.as_deref().unwrap_or(""),
+        );
         let (from, to) = (Date::parse(&self.period_from), Date::parse(&self.period_to));
-        e.extend(check_damage(&self.services, self.services_other.as_deref(), from, to, &self.description));
+        e.extend(check_damage(
+            &self.services,
+            self.services_other.as_deref(),
+            from,
+            to,
+            &self.description,
+        ));
         if self.loss_won == 0 {
-            e.push(field_error("loss_won", "not_positive", "매출 손실 금액은 1원 이상이어야 해요."));
+            e.push(field_error(
+                "loss_won",
+                "not_positive",
+                "매출 손실 금액은 1원 이상이어야 해요.",
+            ));
         } else if self.loss_won > MAX_LOSS_WON {
-            e.push(field_error("loss_won", "too_large", "매출 손실 금액은 10억 원 이하로 입력해 주세요."));
+            e.push(field_error(
+                "loss_won",
+                "too_large",
+                "매출 손실 금액은 10억 원 이하로 입력해 주세요.",
+            ));
         }
         e.extend(check_evidence(&self.evidence, self.loss_won));
         e.extend(check_payout(&self.payout));
@@ -609,9 +861,14 @@ impl DamageClaimRequest {
         request.phone = parse_phone(&self.phone).map_err(|x| vec![x])?;
         request.email = check_email(self.email.as_deref().unwrap_or("")).map_err(|x| vec![x])?;
         request.description = self.description.trim().to_string();
-        request.payout.account_no = parse_account_no(&self.payout.account_no).map_err(|x| vec![x])?;
+        request.payout.account_no =
+            parse_account_no(&self.payout.account_no).map_err(|x| vec![x])?;
         request.payout.holder = self.payout.holder.trim().to_string();
-        Ok(ValidDamageClaim { brn, support: support_for(self.loss_won), request })
+        Ok(ValidDamageClaim {
+            brn,
+            support: support_for(self.loss_won),
+            request,
+        })
     }
 }
 
@@ -693,8 +950,15 @@ mod request_tests {
             loss_won: 420_000,
             description: "주문 알림이 오지 않아 손님을 놓쳤어요.".into(),
             evidence: vec![],
-            payout: Payout { bank_code: "090".into(), account_no: "3333-01-1234567".into(), holder: "김카카오".into() },
-            consents: Consents { privacy_required: true, marketing: None },
+            payout: Payout {
+                bank_code: "090".into(),
+                account_no: "3333-01-1234567".into(),
+                holder: "김카카오".into(),
+            },
+            consents: Consents {
+                privacy_required: true,
+                marketing: None,
+            },
         }
     }
 
@@ -719,10 +983,23 @@ mod request_tests {
         r.loss_won = 0;
         r.payout.bank_code = "999".into();
         r.consents.privacy_required = false;
-        let fields: Vec<String> = r.validate().unwrap_err().into_iter().map(|e| e.field).collect();
+        let fields: Vec<String> = r
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
         assert_eq!(
             fields,
-            ["brn", "phone", "services_other", "period_to", "loss_won", "payout.bank_code", "consents.privacy_required"]
+            [
+                "brn",
+                "phone",
+                "services_other",
+                "period_to",
+                "loss_won",
+                "payout.bank_code",
+                "consents.privacy_required"
+            ]
         );
     }
 
@@ -731,10 +1008,21 @@ mod request_tests {
         let mut r = valid();
         r.loss_won = 500_001;
         assert_eq!(r.validate().unwrap_err()[0].code, "sales_loss_required");
-        r.evidence = vec![EvidenceRef { upload_id: "u1".into(), category: EvidenceCategory::ServiceUse }];
+        r.evidence = vec![EvidenceRef {
+            upload_id: "u1".into(),
+            category: EvidenceCategory::ServiceUse,
+        }];
         assert!(r.validate().is_err());
-        r.evidence.push(EvidenceRef { upload_id: "u2".into(), category: EvidenceCategory::SalesLoss });
-        assert_eq!(r.validate().unwrap().support, Support::Review { requires_review: true });
+        r.evidence.push(EvidenceRef {
+            upload_id: "u2".into(),
+            category: EvidenceCategory::SalesLoss,
+        });
+        assert_eq!(
+            r.validate().unwrap().support,
+            Support::Review {
+                requires_review: true
+            }
+        );
     }
 
     #[test]
@@ -749,6 +1037,8 @@ mod request_tests {
         let json = serde_json::to_value(valid()).unwrap();
         assert_eq!(json["services"][0], "kakaotalk_channel");
         assert_eq!(json["payout"]["bank_code"], "090");
-        assert!(serde_json::from_value::<DamageClaimRequest>(serde_json::json!({"brn": "x"})).is_err());
+        assert!(
+            serde_json::from_value::<DamageClaimRequest>(serde_json::json!({"brn": "x"})).is_err()
+        );
     }
 }

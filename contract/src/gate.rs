@@ -10,13 +10,18 @@ pub const MAX_SPREAD_SECONDS: u32 = 600;
 
 /// The spread a client applies at the opening, bounded whatever the server says.
 pub fn spread_seconds(status: &Status) -> u32 {
-    status.spread_seconds.unwrap_or(DEFAULT_SPREAD_SECONDS).min(MAX_SPREAD_SECONDS)
+    status
+        .spread_seconds
+        .unwrap_or(DEFAULT_SPREAD_SECONDS)
+        .min(MAX_SPREAD_SECONDS)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
     /// Not yet: show the teaser and send no package or claim request.
-    BeforeOpen { opens_at: Timestamp },
+    BeforeOpen {
+        opens_at: Timestamp,
+    },
     Open,
     Paused,
     Closed,
@@ -55,7 +60,9 @@ impl ServerClock {
     /// and the server is assumed to have read its clock half-way.
     pub fn from_sample(server_time: Timestamp, mono_sent_ms: f64, mono_received_ms: f64) -> Self {
         let midpoint = mono_sent_ms + (mono_received_ms - mono_sent_ms).max(0.0) / 2.0;
-        ServerClock { offset_ms: server_time.0 as f64 - midpoint }
+        ServerClock {
+            offset_ms: server_time.0 as f64 - midpoint,
+        }
     }
 
     pub fn now(self, mono_ms: f64) -> Timestamp {
@@ -84,7 +91,10 @@ mod tests {
 
     #[test]
     fn opens_at_the_later_of_baked_and_server_release() {
-        let (early, late) = (t("2023-01-05T09:00:00+09:00"), t("2023-01-05T10:00:00+09:00"));
+        let (early, late) = (
+            t("2023-01-05T09:00:00+09:00"),
+            t("2023-01-05T10:00:00+09:00"),
+        );
         assert_eq!(opens_at(Some(early), late), late);
         assert_eq!(opens_at(Some(late), early), late);
         assert_eq!(opens_at(None, early), early);
@@ -92,25 +102,46 @@ mod tests {
 
     #[test]
     fn phase_moves_from_teaser_to_open_to_closed() {
-        let s = status("2023-01-05T09:00:00+09:00", false, Some("2023-01-20T23:59:59+09:00"));
+        let s = status(
+            "2023-01-05T09:00:00+09:00",
+            false,
+            Some("2023-01-20T23:59:59+09:00"),
+        );
         let before = phase(None, &s, t("2023-01-05T08:59:59.999+09:00"));
-        assert_eq!(before, Phase::BeforeOpen { opens_at: t("2023-01-05T09:00:00+09:00") });
+        assert_eq!(
+            before,
+            Phase::BeforeOpen {
+                opens_at: t("2023-01-05T09:00:00+09:00")
+            }
+        );
         assert_eq!(phase(None, &s, t("2023-01-05T09:00:00+09:00")), Phase::Open);
-        assert_eq!(phase(None, &s, t("2023-01-20T23:59:59+09:00")), Phase::Closed);
+        assert_eq!(
+            phase(None, &s, t("2023-01-20T23:59:59+09:00")),
+            Phase::Closed
+        );
     }
 
     #[test]
     fn a_baked_instant_holds_the_teaser_even_if_the_server_opened_earlier() {
         let s = status("2023-01-04T16:00:00+09:00", false, None);
         let baked = Some(t("2023-01-05T09:00:00+09:00"));
-        assert!(matches!(phase(baked, &s, t("2023-01-04T16:15:00+09:00")), Phase::BeforeOpen { .. }));
+        assert!(matches!(
+            phase(baked, &s, t("2023-01-04T16:15:00+09:00")),
+            Phase::BeforeOpen { .. }
+        ));
     }
 
     #[test]
     fn paused_only_applies_once_open() {
         let s = status("2023-01-05T09:00:00+09:00", true, None);
-        assert!(matches!(phase(None, &s, t("2023-01-05T08:00:00+09:00")), Phase::BeforeOpen { .. }));
-        assert_eq!(phase(None, &s, t("2023-01-05T09:30:00+09:00")), Phase::Paused);
+        assert!(matches!(
+            phase(None, &s, t("2023-01-05T08:00:00+09:00")),
+            Phase::BeforeOpen { .. }
+        ));
+        assert_eq!(
+            phase(None, &s, t("2023-01-05T09:30:00+09:00")),
+            Phase::Paused
+        );
     }
 
     #[test]

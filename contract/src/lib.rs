@@ -45,9 +45,13 @@ pub enum ItemKind {
 pub enum Validity {
     Permanent,
     /// Usable for `days` days from the moment it was claimed.
-    DaysFromClaim { days: u32 },
+    DaysFromClaim {
+        days: u32,
+    },
     /// Usable for `months` calendar months (Korea time) from the claim.
-    Months { months: u32 },
+    Months {
+        months: u32,
+    },
 }
 
 impl Validity {
@@ -200,15 +204,27 @@ mod tests {
             {"type": "permanent"}, {"type": "days_from_claim", "days": 90}, {"type": "months", "months": 1}
         ]))
         .unwrap();
-        assert_eq!(v, [Validity::Permanent, Validity::DaysFromClaim { days: 90 }, Validity::Months { months: 1 }]);
-        assert_eq!(serde_json::to_value(v[1]).unwrap(), json!({"type": "days_from_claim", "days": 90}));
+        assert_eq!(
+            v,
+            [
+                Validity::Permanent,
+                Validity::DaysFromClaim { days: 90 },
+                Validity::Months { months: 1 }
+            ]
+        );
+        assert_eq!(
+            serde_json::to_value(v[1]).unwrap(),
+            json!({"type": "days_from_claim", "days": 90})
+        );
     }
 
     #[test]
     fn expiry_follows_the_validity() {
         let claimed = Timestamp::parse_rfc3339("2023-01-05T09:00:00+09:00").unwrap();
         assert_eq!(Validity::Permanent.expires_at(claimed), None);
-        let e = Validity::DaysFromClaim { days: 90 }.expires_at(claimed).unwrap();
+        let e = Validity::DaysFromClaim { days: 90 }
+            .expires_at(claimed)
+            .unwrap();
         assert_eq!(time::kst_date(e), "2023년 4월 5일");
         let m = Validity::Months { months: 1 }.expires_at(claimed).unwrap();
         assert_eq!(time::kst_date(m), "2023년 2월 5일");
@@ -221,7 +237,11 @@ mod tests {
         let item: Item = serde_json::from_value(raw.clone()).unwrap();
         assert!(item.sold_out());
         assert_eq!(serde_json::to_value(&item).unwrap(), raw);
-        let open = Item { remaining: None, cap: None, ..item };
+        let open = Item {
+            remaining: None,
+            cap: None,
+            ..item
+        };
         assert!(!open.sold_out());
     }
 
@@ -240,16 +260,30 @@ mod tests {
     #[test]
     fn claim_request_rejects_empty_oversized_and_unknown_fields() {
         assert!(ClaimRequest { item_ids: vec![] }.validated().is_err());
-        assert!(ClaimRequest { item_ids: vec![String::new()] }.validated().is_err());
-        assert!(ClaimRequest { item_ids: (0..21).map(|i| i.to_string()).collect() }.validated().is_err());
-        let dup = ClaimRequest { item_ids: vec!["a".into(), "b".into(), "a".into()] };
+        assert!(ClaimRequest {
+            item_ids: vec![String::new()]
+        }
+        .validated()
+        .is_err());
+        assert!(ClaimRequest {
+            item_ids: (0..21).map(|i| i.to_string()).collect()
+        }
+        .validated()
+        .is_err());
+        let dup = ClaimRequest {
+            item_ids: vec!["a".into(), "b".into(), "a".into()],
+        };
         assert_eq!(dup.validated().unwrap(), ["a", "b"]);
-        assert!(serde_json::from_value::<ClaimRequest>(json!({"item_ids": ["a"], "x": 1})).is_err());
+        assert!(
+            serde_json::from_value::<ClaimRequest>(json!({"item_ids": ["a"], "x": 1})).is_err()
+        );
     }
 
     #[test]
     fn idempotency_keys_are_bounded_visible_ascii() {
-        assert!(valid_idempotency_key("0b9f3c1e-8d4a-4f7b-9a57-1b2c3d4e5f60"));
+        assert!(valid_idempotency_key(
+            "0b9f3c1e-8d4a-4f7b-9a57-1b2c3d4e5f60"
+        ));
         assert!(!valid_idempotency_key(""));
         assert!(!valid_idempotency_key("has space"));
         assert!(!valid_idempotency_key(&"k".repeat(256)));

@@ -34,9 +34,25 @@ pub mod code {
 
     /// Every code above, so documents and tests can be checked against the list.
     pub const ALL: &[&str] = &[
-        BAD_REQUEST, INVALID_JSON, UNSUPPORTED_MEDIA_TYPE, MISSING_IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_REUSED,
-        UNAUTHORIZED, NOT_FOUND, METHOD_NOT_ALLOWED, PAYLOAD_TOO_LARGE, UNKNOWN_ITEM, NOT_OPEN, PAUSED, CLOSED,
-        BUSY, INTERNAL, VALIDATION, CONFLICT, RATE_LIMITED, QUOTA_EXCEEDED,
+        BAD_REQUEST,
+        INVALID_JSON,
+        UNSUPPORTED_MEDIA_TYPE,
+        MISSING_IDEMPOTENCY_KEY,
+        IDEMPOTENCY_KEY_REUSED,
+        UNAUTHORIZED,
+        NOT_FOUND,
+        METHOD_NOT_ALLOWED,
+        PAYLOAD_TOO_LARGE,
+        UNKNOWN_ITEM,
+        NOT_OPEN,
+        PAUSED,
+        CLOSED,
+        BUSY,
+        INTERNAL,
+        VALIDATION,
+        CONFLICT,
+        RATE_LIMITED,
+        QUOTA_EXCEEDED,
     ];
 }
 

@@ -56,7 +56,15 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let mp = (5 * doy + 2) / 153;
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 pub fn days_in_month(year: i64, month: u32) -> u32 {
@@ -109,14 +117,28 @@ impl Timestamp {
         let total = c.year * 12 + (c.month as i64 - 1) + months as i64;
         let (year, month) = (total.div_euclid(12), (total.rem_euclid(12) + 1) as u32);
         let day = c.day.min(days_in_month(year, month));
-        Timestamp(Timestamp::from_civil_utc(Civil { year, month, day, ..c }).0 - KST_OFFSET_MS)
+        Timestamp(
+            Timestamp::from_civil_utc(Civil {
+                year,
+                month,
+                day,
+                ..c
+            })
+            .0 - KST_OFFSET_MS,
+        )
     }
 
     /// Parses RFC 3339 (`2023-01-05T09:00:00+09:00`, `...Z`, optional fraction).
     pub fn parse_rfc3339(s: &str) -> Result<Self, ParseTimeError> {
         let err = || ParseTimeError(s.to_string());
         let b = s.as_bytes();
-        if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+        if b.len() < 20
+            || b[4] != b'-'
+            || b[7] != b'-'
+            || !matches!(b[10], b'T' | b't' | b' ')
+            || b[13] != b':'
+            || b[16] != b':'
+        {
             return Err(err());
         }
         let num = |r: core::ops::Range<usize>| -> Result<u32, ParseTimeError> {
@@ -128,7 +150,13 @@ impl Timestamp {
         };
         let (year, month, day) = (num(0..4)? as i64, num(5..7)?, num(8..10)?);
         let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 60 {
+        if !(1..=12).contains(&month)
+            || day == 0
+            || day > days_in_month(year, month)
+            || hour > 23
+            || minute > 59
+            || second > 60
+        {
             return Err(err());
         }
         let mut i = 19;
@@ -153,12 +181,24 @@ impl Timestamp {
                     return Err(err());
                 }
                 let off = (oh as i64 * 60 + om as i64) * 60_000;
-                if *sign == b'-' { -off } else { off }
+                if *sign == b'-' {
+                    -off
+                } else {
+                    off
+                }
             }
             _ => return Err(err()),
         };
         let second = second.min(59); // a leap second reads as :59
-        let utc = Timestamp::from_civil_utc(Civil { year, month, day, hour, minute, second, milli });
+        let utc = Timestamp::from_civil_utc(Civil {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            milli,
+        });
         Ok(Timestamp(utc.0 - offset_ms))
     }
 
@@ -228,7 +268,10 @@ pub fn kst_day_time(t: Timestamp) -> String {
         12 => ("오후", 12),
         h => ("오후", h - 12),
     };
-    format!("{}월 {}일 ({}) {} {}:{:02}", c.month, c.day, weekday, half, h12, c.minute)
+    format!(
+        "{}월 {}일 ({}) {} {}:{:02}",
+        c.month, c.day, weekday, half, h12, c.minute
+    )
 }
 
 #[cfg(test)]
@@ -244,24 +287,43 @@ mod tests {
         assert_eq!(t("2023-01-05T09:00:00+09:00"), t("2023-01-05T00:00:00Z"));
         assert_eq!(t("2023-01-04T19:00:00-05:00"), t("2023-01-05T00:00:00Z"));
         assert_eq!(t("1970-01-01T00:00:00Z"), Timestamp(0));
-        assert_eq!(t("2023-01-05T00:00:00.5Z").0 - t("2023-01-05T00:00:00Z").0, 500);
+        assert_eq!(
+            t("2023-01-05T00:00:00.5Z").0 - t("2023-01-05T00:00:00Z").0,
+            500
+        );
         assert_eq!(t("2023-01-05T00:00:00.123456Z").0 % 1000, 123);
     }
 
     #[test]
     fn rejects_malformed_times() {
         for bad in [
-            "", "2023-01-05", "2023-01-05T09:00:00", "2023-02-29T00:00:00Z", "2023-13-01T00:00:00Z",
-            "2023-01-05T24:00:00Z", "2023-01-05T09:00:00+0900", "2023-01-05T09:00:00.Z", "2023-01-05T09:00:00Zjunk",
-            "２023-01-05T09:00:00Z", "2023-01-05T09:0a:00Z",
+            "",
+            "2023-01-05",
+            "2023-01-05T09:00:00",
+            "2023-02-29T00:00:00Z",
+            "2023-13-01T00:00:00Z",
+            "2023-01-05T24:00:00Z",
+            "2023-01-05T09:00:00+0900",
+            "2023-01-05T09:00:00.Z",
+            "2023-01-05T09:00:00Zjunk",
+            "２023-01-05T09:00:00Z",
+            "2023-01-05T09:0a:00Z",
         ] {
-            assert!(Timestamp::parse_rfc3339(bad).is_err(), "{bad} should be rejected");
+            assert!(
+                Timestamp::parse_rfc3339(bad).is_err(),
+                "{bad} should be rejected"
+            );
         }
     }
 
     #[test]
     fn round_trips_through_rfc3339() {
-        for s in ["2023-01-05T00:00:00Z", "2024-02-29T23:59:59.999Z", "1969-12-31T23:59:59Z", "2100-03-01T12:00:00.001Z"] {
+        for s in [
+            "2023-01-05T00:00:00Z",
+            "2024-02-29T23:59:59.999Z",
+            "1969-12-31T23:59:59Z",
+            "2100-03-01T12:00:00.001Z",
+        ] {
             assert_eq!(t(s).to_rfc3339(), s);
         }
     }
@@ -272,23 +334,50 @@ mod tests {
         let x = t("2023-01-04T15:30:00Z");
         assert_eq!(kst_date(x), "2023년 1월 5일");
         assert_eq!(kst_hm(x), "00:30");
-        assert_eq!(kst_day_time(t("2023-01-05T09:00:00+09:00")), "1월 5일 (목) 오전 9:00");
-        assert_eq!(kst_day_time(t("2023-01-05T00:05:00+09:00")), "1월 5일 (목) 오전 12:05");
-        assert_eq!(kst_day_time(t("2023-01-20T23:59:00+09:00")), "1월 20일 (금) 오후 11:59");
-        assert_eq!(kst_day_time(t("2023-01-08T12:00:00+09:00")), "1월 8일 (일) 오후 12:00");
+        assert_eq!(
+            kst_day_time(t("2023-01-05T09:00:00+09:00")),
+            "1월 5일 (목) 오전 9:00"
+        );
+        assert_eq!(
+            kst_day_time(t("2023-01-05T00:05:00+09:00")),
+            "1월 5일 (목) 오전 12:05"
+        );
+        assert_eq!(
+            kst_day_time(t("2023-01-20T23:59:00+09:00")),
+            "1월 20일 (금) 오후 11:59"
+        );
+        assert_eq!(
+            kst_day_time(t("2023-01-08T12:00:00+09:00")),
+            "1월 8일 (일) 오후 12:00"
+        );
     }
 
     #[test]
     fn ninety_days_from_the_fifth_of_january_is_the_fifth_of_april() {
-        assert_eq!(kst_date(t("2023-01-05T09:00:00+09:00").add_days(90)), "2023년 4월 5일");
+        assert_eq!(
+            kst_date(t("2023-01-05T09:00:00+09:00").add_days(90)),
+            "2023년 4월 5일"
+        );
     }
 
     #[test]
     fn months_clamp_to_the_end_of_shorter_months() {
-        assert_eq!(kst_date(t("2023-01-31T10:00:00+09:00").add_months_kst(1)), "2023년 2월 28일");
-        assert_eq!(kst_date(t("2024-01-31T10:00:00+09:00").add_months_kst(1)), "2024년 2월 29일");
-        assert_eq!(kst_date(t("2023-12-15T10:00:00+09:00").add_months_kst(1)), "2024년 1월 15일");
+        assert_eq!(
+            kst_date(t("2023-01-31T10:00:00+09:00").add_months_kst(1)),
+            "2023년 2월 28일"
+        );
+        assert_eq!(
+            kst_date(t("2024-01-31T10:00:00+09:00").add_months_kst(1)),
+            "2024년 2월 29일"
+        );
+        assert_eq!(
+            kst_date(t("2023-12-15T10:00:00+09:00").add_months_kst(1)),
+            "2024년 1월 15일"
+        );
         // keeps the Korean wall-clock time
-        assert_eq!(kst_hm(t("2023-01-05T09:41:00+09:00").add_months_kst(1)), "09:41");
+        assert_eq!(
+            kst_hm(t("2023-01-05T09:41:00+09:00").add_months_kst(1)),
+            "09:41"
+        );
     }
 }

@@ -391,11 +391,20 @@ pub(crate) fn body_rejection(rejection: BytesRejection) -> ApiError {
 }
 
 fn parse_claim_request(headers: &HeaderMap, body: &[u8]) -> Result<ClaimRequest, ApiError> {
+    parse_json(headers, body, "{\"item_ids\": [...]}")
+}
+
+/// A JSON body, or the problem that says what is wrong with it (never a 500).
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &[u8],
+    example: &str,
+) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(bad_request(
             code::INVALID_JSON,
             "요청 형식이 올바르지 않아요",
-            "본문이 비어 있어요. {\"item_ids\": [...]} 형식으로 보내 주세요.",
+            format!("본문이 비어 있어요. {example} 형식으로 보내 주세요."),
         ));
     }
     if !is_json_content_type(headers) {

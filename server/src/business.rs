@@ -24,9 +24,9 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 
 use crate::api::{
-    authenticate, bad_request, body_rejection, closed, idempotency_key, internal,
-    is_json_content_type, json_answer, key_reused, load_settings, not_open, paused, rate_limit,
-    refuse_if_early, request_hash, write_gate, ApiError, AppState, Shared,
+    authenticate, bad_request, body_rejection, closed, idempotency_key, internal, json_answer,
+    key_reused, load_settings, not_open, parse_json, paused, rate_limit, refuse_if_early,
+    request_hash, write_gate, ApiError, AppState, Shared,
 };
 use crate::bizdb::{self, Outcome, Refused, UploadOutcome};
 
@@ -422,35 +422,6 @@ fn quota_exceeded(quota: u64) -> ApiError {
 }
 
 // ---- damage claims ----
-
-fn parse_json<T: serde::de::DeserializeOwned>(
-    headers: &HeaderMap,
-    body: &[u8],
-    example: &str,
-) -> Result<T, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(bad_request(
-            code::INVALID_JSON,
-            "요청 형식이 올바르지 않아요",
-            format!("본문이 비어 있어요. {example} 형식으로 보내 주세요."),
-        ));
-    }
-    if !is_json_content_type(headers) {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            code::UNSUPPORTED_MEDIA_TYPE,
-            "JSON 형식으로 보내 주세요",
-        )
-        .detail("Content-Type: application/json 이어야 해요."));
-    }
-    serde_json::from_slice(body).map_err(|e| {
-        bad_request(
-            code::INVALID_JSON,
-            "요청 형식이 올바르지 않아요",
-            e.to_string(),
-        )
-    })
-}
 
 pub async fn post_damage_claim(
     State(state): State<Shared>,

@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 
+use leptos::prelude::Set;
 use maeum_contract::time::Timestamp;
 use maeum_contract::Item;
 use wasm_bindgen::JsValue;
@@ -189,6 +190,12 @@ pub fn respond(url: &str, method: &str, body: Option<&JsValue>) -> Option<Reply>
         )),
         ("GET", "/v1/me/claims") => Some(claims_json(scenario)),
         ("POST", "/v1/claims") => Some(claim_response(scenario, body)),
+        ("POST", "/v1/damage-claims") => Some(damage_claim_json(body)),
+        ("GET", p) if p.starts_with("/v1/damage-claims/") => Some(claim_status_json(
+            scenario,
+            &p["/v1/damage-claims/".len()..],
+        )),
+        ("POST", "/v1/channel-cash") => Some(channel_cash_json(body)),
         ("GET", _) if url.ends_with("config.json") => Some("{}".to_string()),
         _ => Some(r#"{"code":"not_found"}"#.to_string()),
     };
@@ -205,4 +212,210 @@ pub fn respond(url: &str, method: &str, body: Option<&JsValue>) -> Option<Reply>
             None => offline(),
         }
     }))
+}
+
+// ---- the small-business journey ----
+
+/// Fixture receipt numbers (valid path segments, see `clean_receipt_no`).
+const RECEIPT_DONE: &str = "D-2210-PRV0001";
+const RECEIPT_REVIEWING: &str = "D-2210-PRV0002";
+const RECEIPT_REJECTED: &str = "D-2210-PRV0003";
+const REJECT_REASON: &str = "매출 감소 증빙의 기간(2022년 9월)이 장애 기간과 달라요. \
+10월 15일~20일 매출이 보이는 자료로 다시 신청해 주세요.";
+const BIZ_BRN: &str = "1248100998";
+const BIZ_NAME: &str = "카카오 분식 (미리보기)";
+
+thread_local! {
+    /// Claims filed in this preview session.
+    static FILED: RefCell<u32> = const { RefCell::new(0) };
+    static UPLOADED: RefCell<u32> = const { RefCell::new(0) };
+}
+
+fn body_field(body: Option<&JsValue>, key: &str) -> JsValue {
+    body.map(|b| crate::business_draft::js::get(b, key))
+        .unwrap_or(JsValue::UNDEFINED)
+}
+
+fn support_json(loss_won: u64) -> &'static str {
+    match maeum_contract::business::support_for(loss_won) {
+        maeum_contract::business::Support::Won { won: 30_000 } => r#"{"won":30000}"#,
+        maeum_contract::business::Support::Won { .. } => r#"{"won":50000}"#,
+        maeum_contract::business::Support::Review { .. } => r#"{"requires_review":true}"#,
+    }
+}
+
+/// `POST /v1/damage-claims`: a fresh receipt, its support from the reported loss.
+fn damage_claim_json(body: Option<&JsValue>) -> String {
+    let loss = body_field(body, "loss_won").as_f64().unwrap_or(0.0) as u64;
+    let n = FILED.with(|f| {
+        *f.borrow_mut() += 1;
+        *f.borrow()
+    });
+    format!(
+        r#"{{"receipt_no":"D-2210-PRV{:04}","status":"received","support":{},"submitted_at":"{}"}}"#,
+        100 + n,
+        support_json(loss),
+        now()
+    )
+}
+
+/// `GET /v1/damage-claims/{receipt}`: reviewing / rejected for those
+/// scenarios (and their fixture receipts), received otherwise.
+fn claim_status_json(scenario: Scenario, receipt: &str) -> String {
+    let receipt = receipt.trim().to_ascii_uppercase();
+    let (status, reason) = match scenario {
+        _ if receipt == RECEIPT_REJECTED => ("rejected", Some(REJECT_REASON)),
+        Scenario::BizRejected => ("rejected", Some(REJECT_REASON)),
+        _ if receipt == RECEIPT_REVIEWING => ("reviewing", None),
+        Scenario::BizReviewing => ("reviewing", None),
+        _ => ("received", None),
+    };
+    let reason = reason
+        .map(|r| format!(",\"reason\":\"{r}\""))
+        .unwrap_or_default();
+    let filed = Timestamp(now().0 - 2 * 86_400_000);
+    format!(
+        r#"{{"receipt_no":"{receipt}","status":"{status}","support":{{"won":30000}},"submitted_at":"{filed}"{reason}}}"#
+    )
+}
+
+/// `POST /v1/channel-cash`: granted now.
+fn channel_cash_json(body: Option<&JsValue>) -> String {
+    let brn = body_field(body, "brn").as_string().unwrap_or_default();
+    format!(
+        r#"{{"brn":"{brn}","won":50000,"granted_at":"{}","newly_granted":true}}"#,
+        now()
+    )
+}
+
+/// `POST /v1/uploads` in a scenario: progress in quarters, then a fixture id
+/// (a dropped connection when the backend is "down").
+pub async fn upload(
+    file: &web_sys::File,
+    on_progress: impl Fn(f64, f64) + 'static,
+) -> Result<maeum_contract::business::Upload, crate::api::upload::UploadError> {
+    let scenario = active();
+    let step = if scenario == Some(Scenario::SlowNetwork) {
+        1500
+    } else {
+        250
+    };
+    let total = file.size().max(1.0);
+    for quarter in 0..=4 {
+        on_progress(total * f64::from(quarter) / 4.0, total);
+        timer(step).await.ok();
+        if scenario == Some(Scenario::BackendDown) && quarter == 1 {
+            return Err(crate::api::upload::UploadError::Transient {
+                retry_after_s: None,
+                offline: false,
+            });
+        }
+    }
+    let n = UPLOADED.with(|u| {
+        *u.borrow_mut() += 1;
+        *u.borrow()
+    });
+    Ok(maeum_contract::business::Upload {
+        id: format!("upl-maeum-preview-fixture-{n}"),
+        sha256: String::new(),
+        size: file.size().max(0.0) as u64,
+        content_type: file.type_(),
+    })
+}
+
+fn saved_receipt(receipt_no: &str, days_ago: i64) -> crate::business_draft::SavedReceipt {
+    crate::business_draft::SavedReceipt {
+        receipt_no: receipt_no.to_string(),
+        brn: BIZ_BRN.to_string(),
+        business_name: BIZ_NAME.to_string(),
+        support: Some(maeum_contract::business::Support::Won { won: 30_000 }),
+        submitted_at: Some(Timestamp(now().0 - days_ago * 86_400_000)),
+    }
+}
+
+/// A draft with every step answered, on the check page.
+fn filled_draft() -> crate::business_draft::Draft {
+    use crate::business_draft::{Draft, EvidenceFile, FileState, Step};
+    use maeum_contract::business::{EvidenceCategory, Service};
+    let file = |key: u32, name: &str, size: u64, category| EvidenceFile {
+        key,
+        name: name.to_string(),
+        size,
+        category,
+        upload_id: Some(format!("upl-maeum-preview-fixture-seed-{key}")),
+        state: FileState::Done,
+    };
+    Draft {
+        step: Step::Check,
+        reached: Step::Check,
+        brn: "124-81-00998".into(),
+        business_name: BIZ_NAME.into(),
+        representative: "김카카오".into(),
+        phone: "010-1234-5678".into(),
+        email: "bunsik@example.com".into(),
+        services: vec![Service::KakaotalkChannel, Service::KakaotalkGift],
+        paid: Some(true),
+        period_from: "2022-10-15".into(),
+        period_to: "2022-10-20".into(),
+        loss: "420,000".into(),
+        description: "카카오톡 채널 주문 알림이 오지 않아 주말 예약 손님을 놓쳤고, \
+선물하기 주문도 받지 못했어요."
+            .into(),
+        evidence: vec![
+            file(
+                0,
+                "소상공인확인서.pdf",
+                182_000,
+                EvidenceCategory::SmallBusinessCert,
+            ),
+            file(
+                1,
+                "10월_매출내역.jpg",
+                2_350_000,
+                EvidenceCategory::SalesLoss,
+            ),
+        ],
+        next_file: 2,
+        bank_code: "090".into(),
+        account_no: "3333-01-1234567".into(),
+        holder: "김카카오".into(),
+        privacy: true,
+        ..Draft::fresh()
+    }
+}
+
+/// Seeds the journey's stored state for a small-business scenario and
+/// returns the path it lands on (`None` for the other scenarios).
+pub fn seed_business(scenario: Scenario) -> Option<String> {
+    use crate::business_draft as draft;
+    if !scenario.is_business() {
+        return None;
+    }
+    FILED.with(|f| *f.borrow_mut() = 0);
+    let d = match scenario {
+        Scenario::BizCheck => filled_draft(),
+        _ => draft::Draft::fresh(),
+    };
+    draft::save(&d);
+    let biz = crate::pages::business::Biz::get();
+    biz.draft.set(d);
+    biz.clear_errors();
+    biz.submit.set(crate::pages::business::store::Submit::Idle);
+    let path = match scenario {
+        Scenario::BizStart => "/business/info".to_string(),
+        Scenario::BizCheck => "/business/check".to_string(),
+        Scenario::BizDone => {
+            draft::add_receipt(saved_receipt(RECEIPT_DONE, 0));
+            "/business/done".to_string()
+        }
+        Scenario::BizReviewing => {
+            draft::add_receipt(saved_receipt(RECEIPT_REVIEWING, 2));
+            format!("/business/claims/{RECEIPT_REVIEWING}")
+        }
+        _ => {
+            draft::add_receipt(saved_receipt(RECEIPT_REJECTED, 3));
+            format!("/business/claims/{RECEIPT_REJECTED}")
+        }
+    };
+    Some(path)
 }

@@ -16,7 +16,7 @@ use wasm_bindgen::JsValue;
 use crate::api::{storage, ApiError};
 use crate::app::AppCtx;
 
-pub use fixtures::respond;
+pub use fixtures::{respond, upload};
 
 const STORAGE_KEY: &str = "maeum.preview";
 /// The fixture token (also the marker the release-bundle test looks for).
@@ -35,10 +35,15 @@ pub enum Scenario {
     NoToken,
     BackendDown,
     SlowNetwork,
+    BizStart,
+    BizCheck,
+    BizDone,
+    BizReviewing,
+    BizRejected,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 11] = [
+    pub const ALL: [Scenario; 16] = [
         Scenario::BeforeOpen,
         Scenario::OpeningNow,
         Scenario::Open,
@@ -50,6 +55,11 @@ impl Scenario {
         Scenario::NoToken,
         Scenario::BackendDown,
         Scenario::SlowNetwork,
+        Scenario::BizStart,
+        Scenario::BizCheck,
+        Scenario::BizDone,
+        Scenario::BizReviewing,
+        Scenario::BizRejected,
     ];
 
     pub fn id(self) -> &'static str {
@@ -65,6 +75,11 @@ impl Scenario {
             Scenario::NoToken => "no-token",
             Scenario::BackendDown => "backend-down",
             Scenario::SlowNetwork => "slow-network",
+            Scenario::BizStart => "biz-start",
+            Scenario::BizCheck => "biz-check",
+            Scenario::BizDone => "biz-done",
+            Scenario::BizReviewing => "biz-reviewing",
+            Scenario::BizRejected => "biz-rejected",
         }
     }
 
@@ -81,7 +96,24 @@ impl Scenario {
             Scenario::NoToken => "토큰 없음 (카카오톡에서 열기)",
             Scenario::BackendDown => "서버 연결 안 됨",
             Scenario::SlowNetwork => "느린 네트워크 (요청마다 2초)",
+            Scenario::BizStart => "사업자 신청: 첫 단계 (빈 신청서)",
+            Scenario::BizCheck => "사업자 신청: 확인 단계 (채운 신청서)",
+            Scenario::BizDone => "사업자 신청: 접수 완료",
+            Scenario::BizReviewing => "사업자 신청: 검토 중",
+            Scenario::BizRejected => "사업자 신청: 반려 (사유 포함)",
         }
+    }
+
+    /// Whether this is one of the small-business journey's scenarios.
+    pub fn is_business(self) -> bool {
+        matches!(
+            self,
+            Scenario::BizStart
+                | Scenario::BizCheck
+                | Scenario::BizDone
+                | Scenario::BizReviewing
+                | Scenario::BizRejected
+        )
     }
 
     fn from_id(id: &str) -> Option<Scenario> {
@@ -123,6 +155,11 @@ fn choose(ctx: AppCtx, scenario: Option<Scenario>) {
     };
     if scenario.is_some() || storage::token().as_deref() == Some(FIXTURE_TOKEN) {
         storage::set_token(token);
+    }
+    // The small-business scenarios seed the journey's stored state (draft,
+    // receipts) and land on their screen once the gate opens.
+    if let Some(path) = scenario.and_then(fixtures::seed_business) {
+        crate::route::navigate(ctx, &path);
     }
     ctx.boot();
 }

@@ -9,7 +9,10 @@ pub type Result<T = ()> = std::result::Result<T, String>;
 pub const TRUNK_VERSION: &str = "0.21.14";
 
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 pub fn e2e_dir() -> PathBuf {
@@ -24,7 +27,12 @@ pub fn tool_path() -> String {
         .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cargo"))
         .join("bin");
     let npm_bin = e2e_dir().join("node_modules/.bin");
-    format!("{}:{}:{}", npm_bin.display(), cargo_bin.display(), std::env::var("PATH").unwrap_or_default())
+    format!(
+        "{}:{}:{}",
+        npm_bin.display(),
+        cargo_bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
 }
 
 /// A command with the tool PATH, run from the repository root.
@@ -36,7 +44,9 @@ pub fn cmd(program: &str) -> Command {
 
 pub fn run(c: &mut Command) -> Result {
     eprintln!("xtask: $ {}", describe(c));
-    let status = c.status().map_err(|e| format!("cannot start {}: {e}", describe(c)))?;
+    let status = c
+        .status()
+        .map_err(|e| format!("cannot start {}: {e}", describe(c)))?;
     if status.success() {
         Ok(())
     } else {
@@ -45,18 +55,29 @@ pub fn run(c: &mut Command) -> Result {
 }
 
 fn describe(c: &Command) -> String {
-    std::iter::once(c.get_program()).chain(c.get_args()).map(|s| s.to_string_lossy()).collect::<Vec<_>>().join(" ")
+    std::iter::once(c.get_program())
+        .chain(c.get_args())
+        .map(|s| s.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The first line a tool prints for `--version`, or None when it is missing.
 fn version_of(program: &str) -> Option<String> {
     let out = cmd(program).arg("--version").output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or("").to_string())
+    out.status.success().then(|| {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string()
+    })
 }
 
 /// The wasm-bindgen version Cargo.lock resolved; the CLI must match it exactly.
 pub fn locked_wasm_bindgen() -> Result<String> {
-    let lock = std::fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("reading Cargo.lock: {e}"))?;
+    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
+        .map_err(|e| format!("reading Cargo.lock: {e}"))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line == "name = \"wasm-bindgen\"" {
@@ -79,8 +100,14 @@ pub fn all() -> Result {
 }
 
 fn ensure_wasm_target() -> Result {
-    let out = cmd("rustup").args(["target", "list", "--installed"]).output().map_err(|e| format!("rustup: {e}"))?;
-    if String::from_utf8_lossy(&out.stdout).lines().any(|l| l == "wasm32-unknown-unknown") {
+    let out = cmd("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map_err(|e| format!("rustup: {e}"))?;
+    if String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .any(|l| l == "wasm32-unknown-unknown")
+    {
         return Ok(());
     }
     run(cmd("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
@@ -97,7 +124,11 @@ fn ensure_trunk() -> Result {
 fn ensure_wasm_bindgen() -> Result {
     let want = locked_wasm_bindgen()?;
     let have = version_of("wasm-bindgen");
-    if have.as_deref().is_some_and(|v| v.split_whitespace().nth(1) == Some(want.as_str())) && version_of("wasm-bindgen-test-runner").is_some() {
+    if have
+        .as_deref()
+        .is_some_and(|v| v.split_whitespace().nth(1) == Some(want.as_str()))
+        && version_of("wasm-bindgen-test-runner").is_some()
+    {
         return Ok(());
     }
     // Without --locked: the CLI's own lockfile names a crate version the registry lacks.
@@ -106,17 +137,32 @@ fn ensure_wasm_bindgen() -> Result {
 
 /// Chromium and its driver, and a Korean font so screenshots show Hangul.
 fn ensure_chromium() -> Result {
-    let have = ["/usr/bin/chromium", "/usr/bin/chromedriver", "/usr/share/fonts/truetype/nanum"];
+    let have = [
+        "/usr/bin/chromium",
+        "/usr/bin/chromedriver",
+        "/usr/share/fonts/truetype/nanum",
+    ];
     if have.iter().all(|p| Path::new(p).exists()) {
         return Ok(());
     }
-    let root_user = cmd("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
+    let root_user = cmd("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0"))
+        .unwrap_or(false);
     if !root_user {
         return Err("Chromium is missing: run `sudo apt-get update && sudo apt-get install -y chromium chromium-driver fonts-nanum`".into());
     }
     run(cmd("apt-get").arg("update").arg("-q"))?;
     run(cmd("apt-get")
-        .args(["install", "-y", "-q", "chromium", "chromium-driver", "fonts-nanum"])
+        .args([
+            "install",
+            "-y",
+            "-q",
+            "chromium",
+            "chromium-driver",
+            "fonts-nanum",
+        ])
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
@@ -132,7 +178,10 @@ fn ensure_npm() -> Result {
         return Ok(());
     }
     // Browsers come from apt; Playwright must never download its own.
-    run(cmd("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir).env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))
+    run(cmd("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&dir)
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))
 }
 
 /// Lighthouse lives in its own npm project: only the bench needs it.
@@ -142,5 +191,7 @@ pub fn ensure_lighthouse() -> Result {
         return Ok(());
     }
     // 13.x needs Node 22; 12.2.3 runs on Node 20.
-    run(cmd("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir))
+    run(cmd("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&dir))
 }

@@ -22,17 +22,27 @@ pub fn build_release() -> Result {
     if std::env::var("MAEUM_RELEASE_AT").is_err() {
         return Err("set MAEUM_RELEASE_AT (RFC 3339, e.g. 2023-01-05T09:00:00+09:00) to build a release bundle".into());
     }
-    run(cmd("trunk").args(["build", "--release", "--offline", "--dist"]).arg(dist()))
+    run(cmd("trunk")
+        .args(["build", "--release", "--offline", "--dist"])
+        .arg(dist()))
 }
 
 fn build_demo_bundle() -> Result {
-    let release_at = std::env::var("MAEUM_RELEASE_AT").unwrap_or_else(|_| DEMO_RELEASE_AT.to_string());
+    let release_at =
+        std::env::var("MAEUM_RELEASE_AT").unwrap_or_else(|_| DEMO_RELEASE_AT.to_string());
     std::env::set_var("MAEUM_RELEASE_AT", release_at);
     build_release()
 }
 
 fn build_server() -> Result {
-    run(cmd("cargo").args(["build", "--quiet", "-p", "maeum-server", "--profile", "server"]))
+    run(cmd("cargo").args([
+        "build",
+        "--quiet",
+        "-p",
+        "maeum-server",
+        "--profile",
+        "server",
+    ]))
 }
 
 /// Starts the server and returns it once it prints its address.
@@ -71,7 +81,16 @@ pub fn dev(args: &[String]) -> Result {
     std::fs::create_dir_all(&data).map_err(|e| format!("creating {}: {e}", data.display()))?;
     let data = data.to_string_lossy().into_owned();
     let dist = dist().to_string_lossy().into_owned();
-    let (mut server, url) = start_server(&["serve", "--addr", &addr, "--data-dir", &data, "--dist", &dist, "--dev"])?;
+    let (mut server, url) = start_server(&[
+        "serve",
+        "--addr",
+        &addr,
+        "--data-dir",
+        &data,
+        "--dist",
+        &dist,
+        "--dev",
+    ])?;
     let token = cmd(server_bin().to_str().unwrap_or("maeum-server"))
         .args(["token", "demo", "--data-dir", &data])
         .output()
@@ -83,7 +102,11 @@ pub fn dev(args: &[String]) -> Result {
     println!("  without a token:         {url}/\n");
     println!("  stop with Ctrl-C\n");
     let status = server.wait().map_err(|e| e.to_string())?;
-    if status.success() { Ok(()) } else { Err(format!("server stopped: {status}")) }
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("server stopped: {status}"))
+    }
 }
 
 /// Sums the pass/fail counts the runners print, while echoing their output.
@@ -96,15 +119,25 @@ struct Tally {
 impl Tally {
     fn run(&mut self, c: &mut Command) -> Result {
         eprintln!("xtask: $ {:?}", c);
-        let mut child = c.stdout(Stdio::piped()).spawn().map_err(|e| format!("cannot start {c:?}: {e}"))?;
+        let mut child = c
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start {c:?}: {e}"))?;
         if let Some(out) = child.stdout.take() {
-            for line in BufReader::new(out).lines().map_while(std::result::Result::ok) {
+            for line in BufReader::new(out)
+                .lines()
+                .map_while(std::result::Result::ok)
+            {
                 println!("{line}");
                 self.read(&line);
             }
         }
         let status = child.wait().map_err(|e| e.to_string())?;
-        if status.success() { Ok(()) } else { Err(format!("{c:?} failed ({status})")) }
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("{c:?} failed ({status})"))
+        }
     }
 
     /// cargo and wasm-bindgen-test: `test result: ok. 19 passed; 0 failed; ...`;
@@ -137,13 +170,24 @@ pub fn test() -> Result {
     setup::all()?;
     let mut tally = Tally::default();
     let outcome = run_layers(&mut tally);
-    println!("\nxtask test: {} passed, {} failed", tally.passed, tally.failed);
+    println!(
+        "\nxtask test: {} passed, {} failed",
+        tally.passed, tally.failed
+    );
     outcome
 }
 
 fn run_layers(tally: &mut Tally) -> Result {
     // 1. Contract rules, server over real HTTP + SQLite, the task runner.
-    tally.run(cmd("cargo").args(["test", "-p", "maeum-contract", "-p", "maeum-server", "-p", "xtask"]))?;
+    tally.run(cmd("cargo").args([
+        "test",
+        "-p",
+        "maeum-contract",
+        "-p",
+        "maeum-server",
+        "-p",
+        "xtask",
+    ]))?;
     // 2. Components in headless Chromium.
     tally.run(
         cmd("cargo")
@@ -165,9 +209,16 @@ fn run_layers(tally: &mut Tally) -> Result {
 
 /// Sizes of a built bundle as a Markdown table, and its first-load brotli total.
 fn sizes(dir: &std::path::Path) -> Result<(String, u64)> {
-    let out = cmd("node").arg(root().join("xtask/sizes.mjs")).arg(dir).output().map_err(|e| format!("node: {e}"))?;
+    let out = cmd("node")
+        .arg(root().join("xtask/sizes.mjs"))
+        .arg(dir)
+        .output()
+        .map_err(|e| format!("node: {e}"))?;
     if !out.status.success() {
-        return Err(format!("sizes.mjs failed: {}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "sizes.mjs failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     let table = String::from_utf8_lossy(&out.stdout).into_owned();
     let total = table
@@ -193,7 +244,10 @@ fn stdout_of(c: &mut Command) -> Result<String> {
     eprintln!("xtask: $ {c:?}");
     let out = c.output().map_err(|e| format!("{c:?}: {e}"))?;
     if !out.status.success() {
-        return Err(format!("{c:?} failed: {}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "{c:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
@@ -227,38 +281,85 @@ pub fn bench() -> Result {
         std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
     }
     let dist = dist().to_string_lossy().into_owned();
-    let (mut open, open_url) =
-        start_server(&["serve", "--addr", "127.0.0.1:0", "--data-dir", &open_dir.to_string_lossy(), "--dist", &dist])?;
+    let (mut open, open_url) = start_server(&[
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--data-dir",
+        &open_dir.to_string_lossy(),
+        "--dist",
+        &dist,
+    ])?;
     // A server whose clock stands a day before the shipped campaign opens.
     let (mut teaser, teaser_url) = start_server(&[
-        "serve", "--addr", "127.0.0.1:0", "--data-dir", &teaser_dir.to_string_lossy(), "--dist", &dist,
-        "--dev", "--fake-now", "2023-01-04T09:00:00+09:00",
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--data-dir",
+        &teaser_dir.to_string_lossy(),
+        "--dist",
+        &dist,
+        "--dev",
+        "--fake-now",
+        "2023-01-04T09:00:00+09:00",
     ])?;
     let token = |dir: &std::path::Path| {
-        stdout_of(cmd(server_bin().to_str().unwrap_or("maeum-server")).args(["token", "bench"]).arg("--data-dir").arg(dir))
-            .map(|t| t.trim().to_string())
+        stdout_of(
+            cmd(server_bin().to_str().unwrap_or("maeum-server"))
+                .args(["token", "bench"])
+                .arg("--data-dir")
+                .arg(dir),
+        )
+        .map(|t| t.trim().to_string())
     };
     let lighthouse = (|| {
         let (open_token, teaser_token) = (token(&open_dir)?, token(&teaser_dir)?);
-        stdout_of(cmd("node").arg(root().join("xtask/lighthouse/run.mjs")).args([
-            format!("landing={open_url}/"),
-            format!("package={open_url}/#access_token={open_token}"),
-            format!("teaser={teaser_url}/#access_token={teaser_token}"),
-        ]))
+        stdout_of(
+            cmd("node")
+                .arg(root().join("xtask/lighthouse/run.mjs"))
+                .args([
+                    format!("landing={open_url}/"),
+                    format!("package={open_url}/#access_token={open_token}"),
+                    format!("teaser={teaser_url}/#access_token={teaser_token}"),
+                ]),
+        )
     })();
     let _ = open.kill();
     let _ = teaser.kill();
     let lighthouse = lighthouse?;
     print!("{lighthouse}");
 
-    let server = stdout_of(cmd("cargo").args(["bench", "--quiet", "-p", "maeum-server", "--profile", "server", "--bench", "claims"]))?;
+    let server = stdout_of(cmd("cargo").args([
+        "bench",
+        "--quiet",
+        "-p",
+        "maeum-server",
+        "--profile",
+        "server",
+        "--bench",
+        "claims",
+    ]))?;
     print!("{server}");
     // Fault scenarios (failover, kill under load, surge): their report is docs/reliability.md.
-    let faults = stdout_of(cmd("cargo").args(["bench", "--quiet", "-p", "maeum-server", "--profile", "server", "--bench", "faults"]))?;
-    std::fs::write(root().join("docs/reliability.md"), &faults).map_err(|e| format!("writing docs/reliability.md: {e}"))?;
+    let faults = stdout_of(cmd("cargo").args([
+        "bench",
+        "--quiet",
+        "-p",
+        "maeum-server",
+        "--profile",
+        "server",
+        "--bench",
+        "faults",
+    ]))?;
+    std::fs::write(root().join("docs/reliability.md"), &faults)
+        .map_err(|e| format!("writing docs/reliability.md: {e}"))?;
     println!("wrote docs/reliability.md");
 
-    let table: String = lighthouse.lines().filter(|l| l.starts_with('|')).map(|l| format!("{l}\n")).collect();
+    let table: String = lighthouse
+        .lines()
+        .filter(|l| l.starts_with('|'))
+        .map(|l| format!("{l}\n"))
+        .collect();
     let ratio = wasm as f64 / floor_wasm as f64;
     let doc = format!(
         "# Performance\n\nEvery figure below comes from one run of `cargo xtask bench` on the project's machine \
@@ -277,15 +378,20 @@ pub fn bench() -> Result {
          First load: {first_load} bytes brotli (target ≤ {FIRST_LOAD_TARGET_BYTES}; floor {floor_first_load}).\n\n\
          ## Reference server (64 concurrent clients on loopback, cap check on)\n\n```\n{server}```\n"
     );
-    std::fs::write(root().join("docs/perf.md"), doc).map_err(|e| format!("writing docs/perf.md: {e}"))?;
+    std::fs::write(root().join("docs/perf.md"), doc)
+        .map_err(|e| format!("writing docs/perf.md: {e}"))?;
     println!("wrote docs/perf.md");
 
     let mut over = Vec::new();
     if first_load > FIRST_LOAD_TARGET_BYTES {
-        over.push(format!("first load {first_load} B brotli > {FIRST_LOAD_TARGET_BYTES} B"));
+        over.push(format!(
+            "first load {first_load} B brotli > {FIRST_LOAD_TARGET_BYTES} B"
+        ));
     }
     if ratio > WASM_VS_FLOOR {
-        over.push(format!("wasm is {ratio:.2}x the hello-world floor > {WASM_VS_FLOOR}x"));
+        over.push(format!(
+            "wasm is {ratio:.2}x the hello-world floor > {WASM_VS_FLOOR}x"
+        ));
     }
     over.extend(lighthouse_budget(&lighthouse)?);
     if over.is_empty() {
@@ -297,7 +403,10 @@ pub fn bench() -> Result {
 
 /// Checks the JSON line run.mjs prints against the budgets.
 fn lighthouse_budget(output: &str) -> Result<Vec<String>> {
-    let json = output.lines().find_map(|l| l.strip_prefix("lighthouse-json: ")).ok_or("no lighthouse results")?;
+    let json = output
+        .lines()
+        .find_map(|l| l.strip_prefix("lighthouse-json: "))
+        .ok_or("no lighthouse results")?;
     let mut over = Vec::new();
     // Flat objects of numbers and one string: read them without a JSON crate.
     for obj in json.trim_matches(|c| c == '[' || c == ']').split("},{") {
@@ -305,10 +414,20 @@ fn lighthouse_budget(output: &str) -> Result<Vec<String>> {
             let i = obj.find(&format!("\"{k}\":"))? + k.len() + 3;
             obj[i..].split([',', '}']).next()?.parse().ok()
         };
-        let name = obj.split("\"name\":\"").nth(1).and_then(|s| s.split('"').next()).unwrap_or("?");
-        let (perf, fcp, lcp, tbt, cls) =
-            (field("perf"), field("fcp"), field("lcp"), field("tbt"), field("cls"));
-        let (Some(perf), Some(fcp), Some(lcp), Some(tbt), Some(cls)) = (perf, fcp, lcp, tbt, cls) else {
+        let name = obj
+            .split("\"name\":\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap_or("?");
+        let (perf, fcp, lcp, tbt, cls) = (
+            field("perf"),
+            field("fcp"),
+            field("lcp"),
+            field("tbt"),
+            field("cls"),
+        );
+        let (Some(perf), Some(fcp), Some(lcp), Some(tbt), Some(cls)) = (perf, fcp, lcp, tbt, cls)
+        else {
             return Err(format!("unreadable lighthouse result for {name}"));
         };
         if perf < MIN_PERF_SCORE {

@@ -141,7 +141,10 @@ fn form_page(requested: Option<Step>) -> impl IntoView {
         biz.edit(|d| d.step = step);
     }
     // Errors belong to the visit that produced them: another step starts clean.
-    if biz.errors.with_untracked(|(s, e)| *s != step && !e.is_empty()) {
+    if biz
+        .errors
+        .with_untracked(|(s, e)| *s != step && !e.is_empty())
+    {
         biz.clear_errors();
     }
     let title = format!(
