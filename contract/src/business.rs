@@ -308,20 +308,33 @@ pub fn check_period(from: Option<Date>, to: Option<Date>) -> Vec<FieldError> {
     errors
 }
 
+/// Whether a Korean word ends in a final consonant (받침), which picks the
+/// particle: 상호를 but 대표자명을, 상호는 but 대표자명은.
+fn has_batchim(word: &str) -> bool {
+    word.chars()
+        .last()
+        .is_some_and(|c| ('가'..='힣').contains(&c) && (c as u32 - '가' as u32) % 28 != 0)
+}
+
 /// Required non-empty text of at most `max` characters (after trimming).
 pub fn check_text(field: &str, value: &str, max: usize, what: &str) -> Result<String, FieldError> {
     let v = value.trim();
+    let (object, topic) = if has_batchim(what) {
+        ("을", "은")
+    } else {
+        ("를", "는")
+    };
     if v.is_empty() {
         Err(field_error(
             field,
             "required",
-            &format!("{what}을(를) 입력해 주세요."),
+            &format!("{what}{object} 입력해 주세요."),
         ))
     } else if v.chars().count() > max {
         Err(field_error(
             field,
             "too_long",
-            &format!("{what}은(는) {max}자 이하로 입력해 주세요."),
+            &format!("{what}{topic} {max}자 이하로 입력해 주세요."),
         ))
     } else {
         Ok(v.to_string())
@@ -531,6 +544,15 @@ mod tests {
                 .unwrap_err()
                 .code,
             "too_long"
+        );
+        // The particle follows the last syllable.
+        let msg =
+            |what: &str, value: &str, max| check_text("f", value, max, what).unwrap_err().message;
+        assert_eq!(msg("상호", "", 50), "상호를 입력해 주세요.");
+        assert_eq!(msg("대표자명", "", 50), "대표자명을 입력해 주세요.");
+        assert_eq!(
+            msg("피해 내용", "가나다", 2),
+            "피해 내용은 2자 이하로 입력해 주세요."
         );
     }
 }
