@@ -364,9 +364,13 @@ pub fn PackagePage() -> impl IntoView {
             {gift_box}
         }
     };
-    // The way to the small-business journey, drawn once below the package.
+    // The way to the small-business journey, drawn once below the package and
+    // shown only once the package has settled, so nothing above it moves (CLS 0).
+    let settled = move || c.page.with(|p| p.loaded.is_some());
     view! {
         {body}
-        <crate::pages::business::BusinessEntry />
+        <div hidden=move || !settled()>
+            <crate::pages::business::BusinessEntry />
+        </div>
     }
 }
