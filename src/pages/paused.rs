@@ -20,7 +20,8 @@ pub fn PausedPage(
         // Ends when the screen leaves the pause (this page is then gone).
         while paused() {
             sleep(retry_after_s.max(1) * 1000 + random_ms(5000)).await;
-            if paused() {
+            // Ask nothing while the page is hidden or offline.
+            if crate::network::until_ready(&|| !paused()).await {
                 let _ = ctx.refresh_status().await;
             }
         }
