@@ -12,10 +12,8 @@ use crate::api::{self, storage, ApiError};
 use crate::browser::{focus_heading, mono_ms, random_ms, sleep};
 use crate::components::Loading;
 use crate::config;
-use crate::pages::business::BusinessPage;
 use crate::pages::{
-    ClosedPage, NotFoundPage, OpenFromAppPage, OpeningPage, PackagePage, PausedPage, TeaserPage,
-    UnreachablePage,
+    ClosedPage, OpenFromAppPage, OpeningPage, PausedPage, TeaserPage, UnreachablePage,
 };
 use crate::route::{self, Route};
 
@@ -56,9 +54,23 @@ pub struct GateState {
     pub settled: bool,
 }
 
+/// The pages one wasm bundle draws once the gate is open. The package (`/`)
+/// and the small-business journey (`/business…`) ship as separate bundles,
+/// so neither downloads the other; a link between them loads the other page.
+#[derive(Clone, Copy)]
+pub struct Journey {
+    /// Whether this bundle draws `route` (links elsewhere are full page loads).
+    pub draws: fn(Route) -> bool,
+    /// The open page for a route.
+    pub page: fn(Route) -> AnyView,
+    /// Run once at start (the journey's listeners and stores).
+    pub install: fn(AppCtx),
+}
+
 /// Shared state and the gate's transitions. `Copy`: handles only.
 #[derive(Clone, Copy)]
 pub struct AppCtx {
+    pub journey: Journey,
     pub screen: RwSignal<Screen>,
     pub route: RwSignal<Route>,
     pub gate: StoredValue<GateState>,
@@ -67,8 +79,9 @@ pub struct AppCtx {
 }
 
 impl AppCtx {
-    pub fn new(screen: Screen) -> Self {
+    pub fn new(screen: Screen, journey: Journey) -> Self {
         AppCtx {
+            journey,
             screen: RwSignal::new(screen),
             route: RwSignal::new(Route::current()),
             gate: StoredValue::new(GateState {
@@ -277,14 +290,14 @@ fn resync_on_visible(ctx: AppCtx) {
 
 /// The whole app, below the static banner of `index.html`.
 #[component]
-pub fn App() -> impl IntoView {
+pub fn App(journey: Journey) -> impl IntoView {
     storage::adopt_token_from_url();
-    let ctx = AppCtx::new(Screen::Loading);
+    let ctx = AppCtx::new(Screen::Loading, journey);
     provide_context(ctx);
     route::install(ctx);
     resync_on_visible(ctx);
     crate::network::install(ctx);
-    crate::pages::business::install(ctx);
+    (journey.install)(ctx);
     ctx.boot();
 
     view! {
@@ -293,11 +306,7 @@ pub fn App() -> impl IntoView {
             Screen::Unreachable(error) => view! { <UnreachablePage error /> }.into_any(),
             Screen::Teaser { opens_at } => view! { <TeaserPage opens_at /> }.into_any(),
             Screen::Opening => view! { <OpeningPage /> }.into_any(),
-            Screen::Open => match ctx.route.get() {
-                Route::Package => view! { <PackagePage /> }.into_any(),
-                Route::Business(view) => view! { <BusinessPage view /> }.into_any(),
-                Route::NotFound => view! { <NotFoundPage /> }.into_any(),
-            },
+            Screen::Open => (journey.page)(ctx.route.get()),
             Screen::Paused { retry_after_s } => view! { <PausedPage retry_after_s /> }.into_any(),
             Screen::Closed { closes_at } => view! { <ClosedPage closes_at /> }.into_any(),
             Screen::NeedApp => view! { <OpenFromAppPage /> }.into_any(),
@@ -320,7 +329,7 @@ fn preview_bar() -> impl IntoView {}
 
 /// Replaces the static loading placeholder inside `#app` with the app, in the
 /// same frame, so the banner above never moves.
-pub fn mount() {
+pub fn mount(journey: Journey) {
     let root = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.get_element_by_id("app"))
@@ -328,8 +337,8 @@ pub fn mount() {
     match root {
         Some(root) => {
             root.set_inner_html("");
-            leptos::mount::mount_to(root, App).forget();
+            leptos::mount::mount_to(root, move || view! { <App journey /> }).forget();
         }
-        None => leptos::mount::mount_to_body(App),
+        None => leptos::mount::mount_to_body(move || view! { <App journey /> }),
     }
 }

@@ -190,7 +190,7 @@ impl Draft {
 
     /// Whether anything was entered (the package page then offers to continue).
     pub fn started(&self) -> bool {
-        self.reached > Step::Info || !self.brn.is_empty() || !self.business_name.is_empty()
+        has_answers(self.reached, &self.brn, &self.business_name)
     }
 
     pub fn loss_won(&self) -> Option<u64> {
@@ -692,6 +692,25 @@ fn write(store: Option<web_sys::Storage>, key: &'static str, value: Option<&str>
 /// Stored JSON text, parsed by the browser.
 fn parsed(raw: &str) -> JsValue {
     js_sys::JSON::parse(raw).unwrap_or(JsValue::NULL)
+}
+
+fn has_answers(reached: Step, brn: &str, business_name: &str) -> bool {
+    reached > Step::Info || !brn.is_empty() || !business_name.is_empty()
+}
+
+/// [`Draft::started`] of the saved draft, read without building it (the
+/// package bundle carries no draft code).
+pub fn saved_draft_started() -> bool {
+    let Some(v) = read(local(), DRAFT_KEY).map(|raw| parsed(&raw)) else {
+        return false;
+    };
+    let reached = js::string(&v, "reached").and_then(|s| Step::from_slug(&s));
+    js::number(&v, "v") == Some(f64::from(DRAFT_VERSION))
+        && has_answers(
+            reached.unwrap_or_default(),
+            &js::text(&v, "brn"),
+            &js::text(&v, "business_name"),
+        )
 }
 
 /// The saved draft (with the account number of this tab), or a fresh one.

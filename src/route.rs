@@ -47,15 +47,24 @@ impl Route {
 pub fn install(ctx: AppCtx) {
     let _ = window_event_listener(leptos::ev::popstate, move |_| switch(ctx, Route::current()));
     let _ = window_event_listener(leptos::ev::click, move |ev| {
-        if let Some(path) = internal_link_target(&ev) {
+        let Some(path) = internal_link_target(&ev) else {
+            return;
+        };
+        // Another bundle's page: the browser loads it.
+        if (ctx.journey.draws)(Route::from_path(&path)) {
             ev.prevent_default();
             navigate(ctx, &path);
         }
     });
 }
 
-/// Pushes `path` onto the history and switches the route.
+/// Pushes `path` onto the history and switches the route, or loads the page
+/// when another bundle draws it.
 pub fn navigate(ctx: AppCtx, path: &str) {
+    if !(ctx.journey.draws)(Route::from_path(path)) {
+        let _ = window().location().assign(path);
+        return;
+    }
     if let Ok(history) = window().history() {
         let _ = history.push_state_with_url(&JsValue::NULL, "", Some(path));
     }

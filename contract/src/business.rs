@@ -804,7 +804,7 @@ pub fn check_evidence(evidence: &[EvidenceRef], loss_won: u64) -> Vec<FieldError
         e.push(field_error(
             "evidence",
             "sales_loss_required",
-            "손실이 50만 원을 넘으면 매출 감소 증빙을 올려 주세요.",
+            "손실이 500,000원을 넘으면 매출 감소 증빙을 올려 주세요.",
         ));
     }
     e

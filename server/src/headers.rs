@@ -1,9 +1,11 @@
 //! Security headers on everything served, the app's Content-Security-Policy,
 //! and CORS for the API when the app runs on another origin.
 //!
-//! The policy allows the build's inline loader by hash, never `'unsafe-inline'`:
-//! the hashes are read from `dist/index.html` at start and again whenever that
-//! file changes, so the policy follows each build.
+//! The policy allows the build's inline loaders and styles by hash, never
+//! `'unsafe-inline'`: the hashes of every inline `<script>` and `<style>` are read
+//! from each bundle's page (`dist/index.html` and `dist/*/index.html`) at start and
+//! again whenever one of those files or `config.json` changes, so the policy
+//! follows each build.
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
@@ -12,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
@@ -29,12 +31,46 @@ const PREFLIGHT_MAX_AGE: &str = "600";
 
 /// `'sha256-…'` of every inline `<script>` (one without `src`) in `html`.
 pub fn inline_script_hashes(html: &str) -> Vec<String> {
+    elements(html, "script")
+        .into_iter()
+        .filter(|e| !has_attribute(&e.attrs.to_ascii_lowercase(), "src"))
+        .map(|e| csp_hash(e.content))
+        .collect()
+}
+
+/// `'sha256-…'` of every `<style>` element's content in `html`.
+pub fn inline_style_hashes(html: &str) -> Vec<String> {
+    elements(html, "style")
+        .into_iter()
+        .map(|e| csp_hash(e.content))
+        .collect()
+}
+
+/// `'sha256-…'` of `content`, byte for byte, as a CSP source.
+fn csp_hash(content: &str) -> String {
+    format!(
+        "'sha256-{}'",
+        B64.encode(Sha256::digest(content.as_bytes()))
+    )
+}
+
+/// One `<tag …>…</tag>` element: its start tag's attributes and its exact content.
+struct Element<'a> {
+    attrs: &'a str,
+    content: &'a str,
+}
+
+/// Every element named `tag` (lowercase; matched in any case) in `html`, in order.
+fn elements<'a>(html: &'a str, tag: &str) -> Vec<Element<'a>> {
+    // ASCII lowercasing keeps every byte offset, so `lower`'s are `html`'s.
     let lower = html.to_ascii_lowercase();
-    let mut hashes = Vec::new();
+    let open = format!("<{tag}");
+    let close = format!("</{tag}");
+    let mut found = Vec::new();
     let mut from = 0;
-    while let Some(start) = lower[from..].find("<script").map(|i| i + from) {
-        let after_name = start + "<script".len();
-        // `<scripts>` or `<script-x>` are other elements.
+    while let Some(start) = lower[from..].find(&open).map(|i| i + from) {
+        let after_name = start + open.len();
+        // `<scripts>` or `<style-x>` are other elements.
         if !lower[after_name..]
             .starts_with(|c: char| c.is_ascii_whitespace() || c == '>' || c == '/')
         {
@@ -44,18 +80,17 @@ pub fn inline_script_hashes(html: &str) -> Vec<String> {
         let Some(tag_end) = tag_end(&lower, after_name) else {
             break;
         };
-        let attrs = &lower[after_name..tag_end];
         let body_start = tag_end + 1;
-        let Some(close) = lower[body_start..].find("</script").map(|i| i + body_start) else {
+        let Some(body_end) = lower[body_start..].find(&close).map(|i| i + body_start) else {
             break;
         };
-        if !has_attribute(attrs, "src") {
-            let digest = Sha256::digest(&html.as_bytes()[body_start..close]);
-            hashes.push(format!("'sha256-{}'", B64.encode(digest)));
-        }
-        from = close + "</script".len();
+        found.push(Element {
+            attrs: &html[after_name..tag_end],
+            content: &html[body_start..body_end],
+        });
+        from = body_end + close.len();
     }
-    hashes
+    found
 }
 
 /// The `>` that ends a start tag, skipping quoted attribute values.
@@ -100,10 +135,12 @@ fn has_attribute(attrs: &str, name: &str) -> bool {
     false
 }
 
-/// The app's policy, given the inline script hashes and extra API origins.
-pub fn app_csp(script_hashes: &[String], connect: &[String]) -> String {
+/// The app's policy, given the inline script and style hashes and extra API origins.
+pub fn app_csp(script_hashes: &[String], style_hashes: &[String], connect: &[String]) -> String {
     let mut script_src = vec!["'self'".to_string(), "'wasm-unsafe-eval'".to_string()];
     script_src.extend(script_hashes.iter().cloned());
+    let mut style_src = vec!["'self'".to_string()];
+    style_src.extend(style_hashes.iter().cloned());
     let mut connect_src = vec!["'self'".to_string()];
     for origin in connect {
         if !connect_src.contains(origin) {
@@ -111,9 +148,10 @@ pub fn app_csp(script_hashes: &[String], connect: &[String]) -> String {
         }
     }
     format!(
-        "default-src 'self'; script-src {}; style-src 'self'; img-src 'self' data: blob:; \
+        "default-src 'self'; script-src {}; style-src {}; img-src 'self' data: blob:; \
          connect-src {}; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'",
         script_src.join(" "),
+        style_src.join(" "),
         connect_src.join(" ")
     )
 }
@@ -154,10 +192,37 @@ pub fn config_origins(config_json: &str) -> Vec<String> {
     out
 }
 
-/// When `index.html` and `config.json` were last modified.
-type Stamp = (SystemTime, Option<SystemTime>);
+/// The bundles' pages, root first: `index.html` and each `*/index.html` one level down.
+pub fn bundle_pages(dist: &Path) -> Vec<PathBuf> {
+    let root = dist.join("index.html");
+    let mut nested: Vec<PathBuf> = std::fs::read_dir(dist)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path().join("index.html"))
+        .filter(|page| page.is_file())
+        .collect();
+    nested.sort();
+    root.is_file()
+        .then_some(root)
+        .into_iter()
+        .chain(nested)
+        .collect()
+}
 
-/// The policy for HTML, recomputed when `index.html` or `config.json` changes.
+fn push_new(into: &mut Vec<String>, items: Vec<String>) {
+    for item in items {
+        if !into.contains(&item) {
+            into.push(item);
+        }
+    }
+}
+
+/// Each file the policy is read from, with when it was last modified and its length.
+type Stamp = Vec<(PathBuf, Option<SystemTime>, u64)>;
+
+/// The policy for HTML, recomputed when a bundle's page or `config.json` changes
+/// (or a bundle comes or goes).
 struct HtmlPolicy {
     dist: PathBuf,
     connect: Vec<String>,
@@ -165,37 +230,41 @@ struct HtmlPolicy {
 }
 
 impl HtmlPolicy {
-    fn stamp(&self) -> Option<Stamp> {
-        let modified = |name: &str| {
-            std::fs::metadata(self.dist.join(name))
-                .and_then(|m| m.modified())
-                .ok()
-        };
-        Some((modified("index.html")?, modified("config.json")))
+    fn stamp(&self) -> Stamp {
+        let mut files = bundle_pages(&self.dist);
+        files.push(self.dist.join("config.json"));
+        files
+            .into_iter()
+            .filter_map(|file| {
+                let meta = std::fs::metadata(&file).ok()?;
+                Some((file, meta.modified().ok(), meta.len()))
+            })
+            .collect()
     }
 
     fn compute(&self) -> HeaderValue {
-        let html = std::fs::read_to_string(self.dist.join("index.html")).unwrap_or_default();
+        let (mut scripts, mut styles) = (Vec::new(), Vec::new());
+        for page in bundle_pages(&self.dist) {
+            let html = std::fs::read_to_string(page).unwrap_or_default();
+            push_new(&mut scripts, inline_script_hashes(&html));
+            push_new(&mut styles, inline_style_hashes(&html));
+        }
         let mut connect = self.connect.clone();
         if let Ok(config) = std::fs::read_to_string(self.dist.join("config.json")) {
-            for o in config_origins(&config) {
-                if !connect.contains(&o) {
-                    connect.push(o);
-                }
-            }
+            push_new(&mut connect, config_origins(&config));
         }
-        let csp = app_csp(&inline_script_hashes(&html), &connect);
+        let csp = app_csp(&scripts, &styles, &connect);
         HeaderValue::from_str(&csp).unwrap_or_else(|_| {
             HeaderValue::from_static("default-src 'self'; object-src 'none'; base-uri 'none'")
         })
     }
 
     fn current(&self) -> HeaderValue {
-        let stamp = self.stamp();
+        let stamp = Some(self.stamp());
         let Ok(mut cached) = self.cached.lock() else {
             return self.compute();
         };
-        if cached.0 != stamp || stamp.is_none() {
+        if cached.0 != stamp {
             cached.1 = self.compute();
             cached.0 = stamp;
         }
@@ -342,9 +411,36 @@ mod tests {
     }
 
     #[test]
+    fn every_style_element_is_hashed_byte_for_byte() {
+        let css = "\n:root{--brand:#e8590c}body{margin:0;font-family:\"Pretendard\",sans-serif}\n";
+        let html = format!(
+            "<html><head><style>{css}</style><STYLE media=\"print\">p{{color:red}}</STYLE>\
+             <link rel=\"stylesheet\" href=\"/style-9f8e7d6c5b4a3210.css\">\
+             <styles>no</styles><script>let s = 1;</script></head><body>마음</body></html>"
+        );
+        // The same digests, computed here from a known string.
+        let known = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='";
+        assert_eq!(sha(""), known, "sha256 of the empty string");
+        assert_eq!(inline_style_hashes("<style></style>"), [known]);
+        assert_eq!(inline_style_hashes(&html), [sha(css), sha("p{color:red}")]);
+        // Styles are not scripts and scripts are not styles.
+        assert_eq!(inline_script_hashes(&html), [sha("let s = 1;")]);
+        assert!(inline_style_hashes("<p>no styles</p>").is_empty());
+        assert!(inline_style_hashes("<style>unterminated").is_empty());
+    }
+
+    #[test]
     fn the_policy_allows_the_app_and_nothing_else() {
-        let csp = app_csp(&["'sha256-abc='".into()], &["https://api2.example".into()]);
+        let csp = app_csp(
+            &["'sha256-abc='".into()],
+            &["'sha256-def='".into()],
+            &["https://api2.example".into()],
+        );
         assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-abc='"));
+        assert!(csp.contains("style-src 'self' 'sha256-def=';"));
+        let plain = app_csp(&[], &[], &[]);
+        assert!(plain.contains("script-src 'self' 'wasm-unsafe-eval';"));
+        assert!(plain.contains("style-src 'self';"));
         assert!(csp.contains("connect-src 'self' https://api2.example;"));
         assert!(csp.contains("object-src 'none'") && csp.contains("base-uri 'none'"));
         assert!(!csp.contains("unsafe-inline"));
@@ -361,5 +457,91 @@ mod tests {
         assert_eq!(origin_of("https://a.b/c?d"), Some("https://a.b".into()));
         assert_eq!(origin_of("javascript:alert(1)"), None);
         assert_eq!(origin_of("https://a b"), None);
+    }
+
+    fn page(script: &str, style: &str) -> String {
+        format!(
+            "<!doctype html><html><head><style>{style}</style>\
+             <script type=\"module\">{script}</script></head><body></body></html>"
+        )
+    }
+
+    #[test]
+    fn the_html_policy_hashes_every_bundle_and_follows_each_build() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dist = tmp.path();
+        std::fs::create_dir_all(dist.join("business")).unwrap();
+        std::fs::create_dir_all(dist.join("assets")).unwrap();
+        std::fs::create_dir_all(dist.join("business/claims")).unwrap();
+        std::fs::write(dist.join("index.html"), page("root()", "body{margin:0}")).unwrap();
+        std::fs::write(
+            dist.join("business/index.html"),
+            page("biz()", "main{gap:0}"),
+        )
+        .unwrap();
+        // Two levels down is no bundle.
+        std::fs::write(
+            dist.join("business/claims/index.html"),
+            page("deep()", "p{}"),
+        )
+        .unwrap();
+        assert_eq!(
+            bundle_pages(dist),
+            [dist.join("index.html"), dist.join("business/index.html")]
+        );
+
+        let policy = HtmlPolicy {
+            dist: dist.to_path_buf(),
+            connect: vec![],
+            cached: Mutex::new((None, HeaderValue::from_static(""))),
+        };
+        let csp = policy.current().to_str().unwrap().to_string();
+        assert!(
+            csp.contains(&format!(
+                "script-src 'self' 'wasm-unsafe-eval' {} {};",
+                sha("root()"),
+                sha("biz()")
+            )),
+            "{csp}"
+        );
+        assert!(
+            csp.contains(&format!(
+                "style-src 'self' {} {};",
+                sha("body{margin:0}"),
+                sha("main{gap:0}")
+            )),
+            "{csp}"
+        );
+        assert!(
+            !csp.contains(&sha("deep()")) && !csp.contains(&sha("p{}")),
+            "{csp}"
+        );
+
+        // A new business build (a different length, so no clock tick is needed).
+        std::fs::write(
+            dist.join("business/index.html"),
+            page("biz2()", "main{gap:1px}"),
+        )
+        .unwrap();
+        let csp = policy.current().to_str().unwrap().to_string();
+        assert!(
+            csp.contains(&sha("biz2()")) && !csp.contains(&sha("biz()")),
+            "{csp}"
+        );
+        assert!(csp.contains(&sha("main{gap:1px}")) && csp.contains(&sha("body{margin:0}")));
+        // A new bundle.
+        std::fs::create_dir_all(dist.join("partner")).unwrap();
+        std::fs::write(
+            dist.join("partner/index.html"),
+            page("partner()", "body{margin:0}"),
+        )
+        .unwrap();
+        let csp = policy.current().to_str().unwrap().to_string();
+        assert!(
+            csp.contains(&sha("partner()")) && csp.contains(&sha("biz2()")),
+            "{csp}"
+        );
+        // The same style in two bundles is listed once.
+        assert_eq!(csp.matches(&sha("body{margin:0}")).count(), 1, "{csp}");
     }
 }

@@ -203,12 +203,28 @@ async fn a_persons_taps_pass_and_a_script_is_rate_limited() {
 
 const LOADER: &str = "\nimport init, * as bindings from '/maeum-0a1b2c3d4e5f6a7b.js';\nconst wasm = await init({ module_or_path: '/maeum-0a1b2c3d4e5f6a7b_bg.wasm' });\nwindow.wasmBindings = bindings;\n";
 
-fn index_with(script: &str) -> String {
+const STYLE: &str = "\n:root{--brand:#e8590c}body{margin:0}\n";
+const BUSINESS_LOADER: &str = "\nimport init from '/business/maeum-business-0a1b2c3d4e5f6a7b.js';\nawait init({ module_or_path: '/business/maeum-business-0a1b2c3d4e5f6a7b_bg.wasm' });\n";
+const BUSINESS_STYLE: &str = "\n.biz{display:grid}\n";
+
+fn index_with(script: &str, style: &str) -> String {
     format!(
         "<!doctype html><html lang=\"ko\"><head><title>마음 패키지</title>\
+         <style>{style}</style>\
          <script src=\"/maeum-0a1b2c3d4e5f6a7b.js\" type=\"module\"></script>\
          <script type=\"module\">{script}</script></head><body><div id=\"app\"></div></body></html>"
     )
+}
+
+/// Gives `file` a modification time later than any write this second.
+fn touch_later(file: &std::path::Path) {
+    let later = std::time::SystemTime::now() + Duration::from_secs(5);
+    std::fs::File::options()
+        .write(true)
+        .open(file)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
 }
 
 fn csp_hash(script: &str) -> String {
@@ -228,11 +244,18 @@ fn header<'a>(res: &'a reqwest::Response, name: &str) -> &'a str {
 }
 
 #[tokio::test]
-async fn everything_served_carries_security_headers_and_the_html_policy_hashes_the_loader() {
+async fn everything_served_carries_security_headers_and_the_html_policy_hashes_every_bundles_inline_code(
+) {
     let s = TestServer::start_with(|c| {
         let dist = c.data_dir.parent().unwrap().join("dist");
         std::fs::create_dir_all(&dist).unwrap();
-        std::fs::write(dist.join("index.html"), index_with(LOADER)).unwrap();
+        std::fs::write(dist.join("index.html"), index_with(LOADER, STYLE)).unwrap();
+        std::fs::create_dir_all(dist.join("business")).unwrap();
+        std::fs::write(
+            dist.join("business/index.html"),
+            index_with(BUSINESS_LOADER, BUSINESS_STYLE),
+        )
+        .unwrap();
         std::fs::write(
             dist.join("maeum-0a1b2c3d4e5f6a7b.js"),
             "export default 1;\n",
@@ -247,16 +270,32 @@ async fn everything_served_carries_security_headers_and_the_html_policy_hashes_t
         c.connect_src = vec!["https://backup.example".into()];
     })
     .await;
-    for path in ["/", "/index.html", "/business/claims/D-2301-7Q4K93"] {
+    for path in [
+        "/",
+        "/index.html",
+        "/business",
+        "/business/index.html",
+        "/business/claims/D-2301-7Q4K93",
+    ] {
         let res = s.get(path, None).await;
         assert_eq!(res.status(), 200, "{path}");
         assert_eq!(header(&res, "x-content-type-options"), "nosniff");
         assert_eq!(header(&res, "referrer-policy"), "no-referrer");
         let csp = header(&res, "content-security-policy");
+        // Both bundles' loaders and styles, whichever page is served.
         assert!(
             csp.contains(&format!(
-                "script-src 'self' 'wasm-unsafe-eval' {}",
-                csp_hash(LOADER)
+                "script-src 'self' 'wasm-unsafe-eval' {} {};",
+                csp_hash(LOADER),
+                csp_hash(BUSINESS_LOADER)
+            )),
+            "{csp}"
+        );
+        assert!(
+            csp.contains(&format!(
+                "style-src 'self' {} {};",
+                csp_hash(STYLE),
+                csp_hash(BUSINESS_STYLE)
             )),
             "{csp}"
         );
@@ -299,20 +338,30 @@ async fn everything_served_carries_security_headers_and_the_html_policy_hashes_t
     // A new build: the policy follows it without a restart.
     let dist = s.dir.path().join("dist");
     let next = "\nimport init from '/maeum-ffffffffffffffff.js';\nawait init();\n";
-    std::fs::write(dist.join("index.html"), index_with(next)).unwrap();
-    let later = std::time::SystemTime::now() + Duration::from_secs(5);
-    std::fs::File::options()
-        .write(true)
-        .open(dist.join("index.html"))
-        .unwrap()
-        .set_modified(later)
-        .unwrap();
+    std::fs::write(dist.join("index.html"), index_with(next, STYLE)).unwrap();
+    touch_later(&dist.join("index.html"));
     let res = s.get("/", None).await;
     let csp = header(&res, "content-security-policy");
     assert!(
         csp.contains(&csp_hash(next)) && !csp.contains(&csp_hash(LOADER)),
         "{csp}"
     );
+    // A new business build alone: its new style replaces the old one.
+    let next_style = "\n.biz{display:flex}\n";
+    let business = dist.join("business/index.html");
+    std::fs::write(&business, index_with(BUSINESS_LOADER, next_style)).unwrap();
+    touch_later(&business);
+    let res = s.get("/business/claims/D-2301-7Q4K93", None).await;
+    let csp = header(&res, "content-security-policy");
+    assert!(
+        csp.contains(&format!(
+            "style-src 'self' {} {};",
+            csp_hash(STYLE),
+            csp_hash(next_style)
+        )),
+        "{csp}"
+    );
+    assert!(csp.contains(&csp_hash(next)), "{csp}");
 }
 
 #[tokio::test]

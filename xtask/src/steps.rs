@@ -17,14 +17,28 @@ fn server_bin() -> PathBuf {
     root().join("target/server/maeum-server")
 }
 
-/// `trunk build --release` into dist/. The release instant must be given.
+/// Where the business bundle goes, and the path it is served under.
+const BUSINESS_DIR: &str = "business";
+
+/// `trunk build --release` of both bundles: the package (`index.html`) into
+/// dist/, then the business journey (`business.html`) into dist/business/
+/// (in that order: trunk replaces the whole of its dist). The release instant
+/// must be given.
 pub fn build_release() -> Result {
     if std::env::var("MAEUM_RELEASE_AT").is_err() {
         return Err("set MAEUM_RELEASE_AT (RFC 3339, e.g. 2023-01-05T09:00:00+09:00) to build a release bundle".into());
     }
     run(cmd("trunk")
-        .args(["build", "--release", "--offline", "--dist"])
-        .arg(dist()))
+        .args(["build", "--release", "--offline=true", "--dist"])
+        .arg(dist()))?;
+    run(cmd("trunk")
+        .args(["build", "--release", "--offline=true", "--dist"])
+        .arg(dist().join(BUSINESS_DIR))
+        .args([
+            "--public-url",
+            &format!("/{BUSINESS_DIR}/"),
+            "business.html",
+        ]))
 }
 
 fn build_demo_bundle() -> Result {
@@ -266,10 +280,11 @@ pub fn bench() -> Result {
     build_demo_bundle()?;
     let floor_dist = root().join("target/hello-floor-dist");
     run(cmd("trunk")
-        .args(["build", "--release", "--offline", "--dist"])
+        .args(["build", "--release", "--offline=true", "--dist"])
         .arg(&floor_dist)
         .current_dir(root().join("xtask/hello-floor")))?;
     let (app_sizes, first_load) = sizes(&dist())?;
+    let (business_sizes, _) = sizes(&dist().join(BUSINESS_DIR))?;
     let (floor_sizes, floor_first_load) = sizes(&floor_dist)?;
     let (wasm, floor_wasm) = (wasm_bytes(&dist())?, wasm_bytes(&floor_dist)?);
 
@@ -321,6 +336,7 @@ pub fn bench() -> Result {
                     format!("landing={open_url}/"),
                     format!("package={open_url}/#access_token={open_token}"),
                     format!("teaser={teaser_url}/#access_token={teaser_token}"),
+                    format!("business={open_url}/{BUSINESS_DIR}/#access_token={open_token}"),
                 ]),
         )
     })();
@@ -367,12 +383,14 @@ pub fn bench() -> Result {
          reference server with compression on loopback). Regenerate after any change that can move them.\n\n\
          ## Lighthouse 12.2.3, mobile profile (simulated slow 4G, 4x CPU), median of 3\n\n{table}\n\
          `landing` is `/` with no token (static shell, then the open-from-app page); `package` is the open \
-         package with six items; `teaser` is the same bundle against a server a day before release. \
+         package with six items; `teaser` is the same bundle against a server a day before release; \
+         `business` is the first step of the small-business form (its own bundle). \
          Chromium asks for brotli only over HTTPS, so these loopback runs transfer gzip (the `bytes` column); \
          an HTTPS deployment sends the brotli sizes below.\n\n\
          Targets: landing LCP ≤ {LANDING_LCP_MS} ms and FCP ≤ {LANDING_FCP_MS} ms; TBT ≤ {TBT_MS} ms; CLS 0; \
          performance ≥ {MIN_PERF_SCORE} on every page.\n\n\
-         ## Bundle sizes (bytes; gzip -9, brotli q11)\n\nThe app:\n\n{app_sizes}\n\
+         ## Bundle sizes (bytes; gzip -9, brotli q11)\n\nThe package bundle (`index.html`, what the banner opens):\n\n{app_sizes}\n\
+         The small-business bundle (`business/index.html`, loaded only under `/business`):\n\n{business_sizes}\n\
          A plain Leptos hello-world built the same way in the same run (the floor):\n\n{floor_sizes}\n\
          wasm: {wasm} bytes, {ratio:.2}x the floor's {floor_wasm} (target ≤ {WASM_VS_FLOOR}x). \
          First load: {first_load} bytes brotli (target ≤ {FIRST_LOAD_TARGET_BYTES}; floor {floor_first_load}).\n\n\

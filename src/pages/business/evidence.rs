@@ -200,7 +200,7 @@ pub(super) fn view(biz: Biz) -> impl IntoView {
         </p>
         <div class="notice notice--info" data-testid="sales-loss-required" hidden=when(move || !needed.get())>
             <p class="notice__text">
-                <strong>"매출 손실이 50만 원을 넘어 매출 감소 증빙이 꼭 필요해요."</strong>
+                <strong>"매출 손실이 500,000원을 넘어 매출 감소 증빙이 꼭 필요해요."</strong>
                 " 증빙을 검토한 뒤 추가 지원 금액을 정해요."
             </p>
         </div>

@@ -3,12 +3,11 @@
 
 use leptos::prelude::*;
 
-use super::Biz;
-use crate::business_draft::receipts;
+use crate::business_draft::{receipts, saved_draft_started};
 
 #[component]
 pub fn BusinessEntry() -> impl IntoView {
-    let started = Biz::get().draft.with_untracked(|d| d.started());
+    let started = saved_draft_started();
     let saved = receipts();
     let filed = saved
         .iter()

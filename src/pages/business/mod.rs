@@ -29,12 +29,24 @@ use maeum_contract::business::FieldError;
 use wasm_bindgen::JsCast;
 
 use crate::api::business::clean_receipt_no;
+use crate::app::Journey;
 use crate::business_draft::{self as draft, Step};
 use crate::components::error_summary::{set_title, ErrorSummary};
+use crate::route::Route;
 pub use cash::{CashPage, ChannelCashPanel};
 pub use damage::SupportPreview;
 pub use links::BusinessEntry;
 pub use store::{install, Biz};
+
+/// The business bundle (`/business…`).
+pub const JOURNEY: Journey = Journey {
+    draws: |route| !matches!(route, Route::Package),
+    page: |route| match route {
+        Route::Business(view) => view! { <BusinessPage view /> }.into_any(),
+        _ => view! { <crate::pages::NotFoundPage /> }.into_any(),
+    },
+    install,
+};
 
 /// The app's title, restored when the journey is left.
 pub const APP_TITLE: &str = "전 국민 마음 패키지 | 카카오 나우";

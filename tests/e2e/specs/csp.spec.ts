@@ -22,3 +22,17 @@ test('the app loads and claims under the real CSP with no violation reported', a
   await expect(page.getByTestId('item-card').first()).toHaveAttribute('data-state', 'claimed');
   expect(await page.evaluate(() => (window as any).__cspViolations)).toEqual([]);
 });
+
+test('the business bundle runs under the same policy with no violation reported', async ({ page, server }) => {
+  await page.addInitScript(() => {
+    (window as any).__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) =>
+      (window as any).__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  const response = await page.goto(`${server.url}/business/info#access_token=${server.token('csp-biz')}`);
+  expect(response?.headers()['content-security-policy'] ?? '').not.toContain("'unsafe-inline'");
+  await expect(page.locator('[data-testid=business-form][data-step=info]')).toBeVisible();
+  // The inlined stylesheet applies (a blocked one would leave the fallback visible).
+  await expect(page.getByTestId('fallback')).toBeHidden();
+  expect(await page.evaluate(() => (window as any).__cspViolations)).toEqual([]);
+});

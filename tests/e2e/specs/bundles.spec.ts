@@ -1,0 +1,44 @@
+// Issues 2 and 6: the package page and the small-business journey are two
+// bundles. The banner's page never downloads the business code, the wasm
+// starts downloading only after the static shell has painted, and moving
+// between the two keeps the user's session.
+import { test, expect } from '../fixtures';
+import type { Page } from '@playwright/test';
+
+/** Paths of every wasm the page fetched. */
+const wasmFetched = (page: Page) =>
+  page.evaluate(() =>
+    performance
+      .getEntriesByType('resource')
+      .map((e) => new URL(e.name).pathname)
+      .filter((p) => p.endsWith('.wasm')));
+
+test('the package page loads only its own bundle, after the first paint', async ({ page, server }) => {
+  await server.open(page, 'bundles-package');
+  await expect(page.getByTestId('item-card')).toHaveCount(6);
+  const wasm = await wasmFetched(page);
+  expect(wasm).toHaveLength(1);
+  expect(wasm[0]).not.toContain('business');
+
+  const [paint, wasmStart] = await page.evaluate(() => [
+    performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN,
+    performance.getEntriesByType('resource').find((e) => e.name.endsWith('.wasm'))?.startTime ?? NaN,
+  ]);
+  expect(paint).toBeGreaterThan(0);
+  expect(wasmStart, 'the wasm request waits for the shell to paint').toBeGreaterThanOrEqual(paint);
+});
+
+test('the business link loads the business bundle and keeps the session; the way back loads the package', async ({ page, server }) => {
+  await server.open(page, 'bundles-business');
+  await page.getByTestId('business-link').click();
+  await expect(page).toHaveURL(/\/business$/);
+  await expect(page.locator('[data-testid=business-form][data-step=info]')).toBeVisible();
+  expect(await page.title()).toContain('소상공인');
+  const wasm = await wasmFetched(page);
+  expect(wasm).toHaveLength(1);
+  expect(wasm[0]).toMatch(/^\/business\/maeum-business-[0-9a-f]+_bg\.wasm$/);
+
+  await page.goBack();
+  await expect(page.getByTestId('item-card')).toHaveCount(6);
+  expect(await page.getByTestId('open-from-app').count(), 'the token survived both page loads').toBe(0);
+});
