@@ -18,6 +18,8 @@ use maeum_contract::Timestamp;
 use serde::Serialize;
 use wasm_bindgen::JsValue;
 
+use crate::api::json::{field, get, items, text};
+
 /// Bumped when the stored shape changes incompatibly (an old draft is dropped).
 pub const DRAFT_VERSION: u32 = 1;
 
@@ -475,16 +477,16 @@ pub fn size_label(bytes: u64) -> String {
 impl Draft {
     /// A stored draft (anything unreadable becomes empty answers, never a panic).
     pub fn from_js(v: &JsValue) -> Draft {
-        let t = |k| js::text(v, k);
-        let evidence = js::list(&js::get(v, "evidence"))
+        let t = |k| text(v, k);
+        let evidence = items(&get(v, "evidence"))
             .filter_map(|f| {
-                let upload_id = js::string(&f, "upload_id").filter(|u| !u.is_empty());
+                let upload_id = field::<String>(&f, "upload_id").filter(|u| !u.is_empty());
                 Some(EvidenceFile {
-                    key: js::number(&f, "key")? as u32,
-                    name: js::text(&f, "name"),
-                    size: js::number(&f, "size").unwrap_or(0.0) as u64,
+                    key: field(&f, "key")?,
+                    name: text(&f, "name"),
+                    size: field(&f, "size").unwrap_or(0),
                     category: EvidenceCategory::ALL.into_iter().find(|c| {
-                        Some(category_slug(*c)) == js::string(&f, "category").as_deref()
+                        Some(category_slug(*c)) == field::<String>(&f, "category").as_deref()
                     })?,
                     state: if upload_id.is_some() {
                         FileState::Done
@@ -496,12 +498,12 @@ impl Draft {
             })
             .collect();
         let step = |k| {
-            js::string(v, k)
+            field::<String>(v, k)
                 .and_then(|s| Step::from_slug(&s))
                 .unwrap_or_default()
         };
         Draft {
-            v: js::number(v, "v").unwrap_or(0.0) as u32,
+            v: field(v, "v").unwrap_or(0),
             step: step("step"),
             reached: step("reached"),
             brn: t("brn"),
@@ -509,130 +511,30 @@ impl Draft {
             representative: t("representative"),
             phone: t("phone"),
             email: t("email"),
-            services: js::list(&js::get(v, "services"))
+            services: items(&get(v, "services"))
                 .filter_map(|s| {
                     let s = s.as_string()?;
                     Service::ALL.into_iter().find(|x| service_slug(*x) == s)
                 })
                 .collect(),
             services_other: t("services_other"),
-            paid: js::get(v, "paid").as_bool(),
+            paid: field(v, "paid"),
             period_from: t("period_from"),
             period_to: t("period_to"),
             loss: t("loss"),
             description: t("description"),
             evidence,
-            next_file: js::number(v, "next_file").unwrap_or(0.0) as u32,
+            next_file: field(v, "next_file").unwrap_or(0),
             bank_code: t("bank_code"),
             account_no: String::new(),
             holder: t("holder"),
-            privacy: js::get(v, "privacy").as_bool().unwrap_or(false),
-            marketing: js::get(v, "marketing").as_bool().unwrap_or(false),
-            key: js::string(v, "key")
+            privacy: field(v, "privacy").unwrap_or(false),
+            marketing: field(v, "marketing").unwrap_or(false),
+            key: field::<String>(v, "key")
                 .filter(|k| maeum_contract::valid_idempotency_key(k))
                 .unwrap_or_default(),
-            queued: js::get(v, "queued").as_bool().unwrap_or(false),
+            queued: field(v, "queued").unwrap_or(false),
         }
-    }
-}
-
-/// Reading plain JavaScript values (stored JSON and API answers) by hand.
-pub mod js {
-    use js_sys::{Array, Reflect};
-    use maeum_contract::business::{
-        ChannelCash, DamageClaimReceipt, DamageClaimStatus, Support, Upload,
-    };
-    use maeum_contract::Timestamp;
-    use wasm_bindgen::JsValue;
-
-    pub fn get(v: &JsValue, key: &str) -> JsValue {
-        if !v.is_object() {
-            return JsValue::UNDEFINED;
-        }
-        Reflect::get(v, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-    }
-
-    pub fn string(v: &JsValue, key: &str) -> Option<String> {
-        get(v, key).as_string()
-    }
-
-    /// A string field, empty when missing.
-    pub fn text(v: &JsValue, key: &str) -> String {
-        string(v, key).unwrap_or_default()
-    }
-
-    /// A finite, non-negative number field.
-    pub fn number(v: &JsValue, key: &str) -> Option<f64> {
-        get(v, key).as_f64().filter(|n| n.is_finite() && *n >= 0.0)
-    }
-
-    pub fn time(v: &JsValue, key: &str) -> Option<Timestamp> {
-        Timestamp::parse_rfc3339(&string(v, key)?).ok()
-    }
-
-    /// The elements of an array (none for anything else).
-    pub fn list(v: &JsValue) -> impl Iterator<Item = JsValue> {
-        let array = if Array::is_array(v) {
-            Array::from(v)
-        } else {
-            Array::new()
-        };
-        (0..array.length()).map(move |i| array.get(i))
-    }
-
-    /// `{"won": 30000}` or `{"requires_review": true}`.
-    pub fn support(v: &JsValue) -> Option<Support> {
-        if let Some(won) = number(v, "won") {
-            return Some(Support::Won { won: won as u64 });
-        }
-        get(v, "requires_review")
-            .as_bool()
-            .filter(|r| *r)
-            .map(|_| Support::Review {
-                requires_review: true,
-            })
-    }
-
-    pub fn status(s: &str) -> Option<DamageClaimStatus> {
-        Some(match s {
-            "received" => DamageClaimStatus::Received,
-            "reviewing" => DamageClaimStatus::Reviewing,
-            "approved" => DamageClaimStatus::Approved,
-            "paid" => DamageClaimStatus::Paid,
-            "rejected" => DamageClaimStatus::Rejected,
-            _ => return None,
-        })
-    }
-
-    /// `DamageClaimReceipt` as `POST`/`GET /v1/damage-claims` answer it.
-    pub fn receipt(v: &JsValue) -> Option<DamageClaimReceipt> {
-        Some(DamageClaimReceipt {
-            receipt_no: string(v, "receipt_no").filter(|r| !r.is_empty())?,
-            status: status(&string(v, "status")?)?,
-            support: support(&get(v, "support"))?,
-            submitted_at: time(v, "submitted_at")?,
-            reason: string(v, "reason"),
-        })
-    }
-
-    /// `ChannelCash` as `POST /v1/channel-cash` answers it.
-    pub fn channel_cash(v: &JsValue) -> Option<ChannelCash> {
-        Some(ChannelCash {
-            brn: string(v, "brn")?,
-            won: number(v, "won")? as u64,
-            granted_at: time(v, "granted_at")?,
-            newly_granted: get(v, "newly_granted").as_bool()?,
-        })
-    }
-
-    /// `Upload` as `POST /v1/uploads` answers it.
-    pub fn upload(v: &JsValue) -> Option<Upload> {
-        Some(Upload {
-            id: string(v, "id").filter(|i| !i.is_empty())?,
-            sha256: text(v, "sha256"),
-            size: number(v, "size").unwrap_or(0.0) as u64,
-            content_type: text(v, "content_type"),
-        })
     }
 }
 
@@ -704,12 +606,12 @@ pub fn saved_draft_started() -> bool {
     let Some(v) = read(local(), DRAFT_KEY).map(|raw| parsed(&raw)) else {
         return false;
     };
-    let reached = js::string(&v, "reached").and_then(|s| Step::from_slug(&s));
-    js::number(&v, "v") == Some(f64::from(DRAFT_VERSION))
+    let reached = field::<String>(&v, "reached").and_then(|s| Step::from_slug(&s));
+    field::<u32>(&v, "v") == Some(DRAFT_VERSION)
         && has_answers(
             reached.unwrap_or_default(),
-            &js::text(&v, "brn"),
-            &js::text(&v, "business_name"),
+            &text(&v, "brn"),
+            &text(&v, "business_name"),
         )
 }
 
@@ -775,15 +677,15 @@ impl SavedReceipt {
 pub fn receipts() -> Vec<SavedReceipt> {
     read(local(), RECEIPTS_KEY)
         .map(|raw| {
-            js::list(&parsed(&raw))
+            items(&parsed(&raw))
                 .filter_map(|v| {
-                    let receipt_no = js::string(&v, "receipt_no").filter(|r| !r.is_empty())?;
+                    let receipt_no = field::<String>(&v, "receipt_no").filter(|r| !r.is_empty())?;
                     Some(SavedReceipt {
                         receipt_no,
-                        brn: js::text(&v, "brn"),
-                        business_name: js::text(&v, "business_name"),
-                        support: js::support(&js::get(&v, "support")),
-                        submitted_at: js::time(&v, "submitted_at"),
+                        brn: text(&v, "brn"),
+                        business_name: text(&v, "business_name"),
+                        support: field(&v, "support"),
+                        submitted_at: field(&v, "submitted_at"),
                     })
                 })
                 .collect()
@@ -814,13 +716,13 @@ pub struct CashRecord {
 pub fn cash_records() -> Vec<CashRecord> {
     read(local(), CASH_KEY)
         .map(|raw| {
-            js::list(&parsed(&raw))
+            items(&parsed(&raw))
                 .filter_map(|v| {
                     Some(CashRecord {
-                        brn: js::string(&v, "brn")?,
-                        key: js::string(&v, "key")
+                        brn: field(&v, "brn")?,
+                        key: field::<String>(&v, "key")
                             .filter(|k| maeum_contract::valid_idempotency_key(k))?,
-                        granted: js::channel_cash(&js::get(&v, "granted")),
+                        granted: field(&v, "granted"),
                     })
                 })
                 .collect()

@@ -6,12 +6,19 @@
 
 use leptos::prelude::*;
 use maeum::api::errors::ApiError;
-use maeum::api::{json, storage};
+use maeum::api::errors::ProblemBrief;
+use maeum::api::json::FromJs;
+use maeum::api::storage;
 use maeum::components::{ErrorNotice, GiftBox, ItemCard};
 use maeum::model::CardState;
 use maeum::pages::{OpenFromAppPage, Teaser};
+use maeum_contract::business::{
+    ChannelCash, DamageClaimReceipt, DamageClaimStatus, FieldError, Support, Upload,
+};
+use maeum_contract::problem::Problem;
 use maeum_contract::{
-    Claim, ClaimResponse, Item, ItemKind, MyClaims, Package, Status, Timestamp, Validity,
+    Claim, ClaimResponse, ClaimResult, ClaimStatus, Item, ItemKind, MyClaims, Package, Status,
+    Timestamp, Validity,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -305,10 +312,15 @@ fn gift_box_lists_what_the_user_holds() {
         .contains("아직 받은 선물이 없어요"));
 }
 
-/// `api::json` must read what the reference serde implementation writes.
-#[wasm_bindgen_test]
-fn json_decoder_agrees_with_serde_wasm_bindgen() {
+/// `value` as the reference serde implementation writes it into JavaScript.
+fn serde_js<T: serde::Serialize>(value: &T) -> wasm_bindgen::JsValue {
     let ser = serde_wasm_bindgen::Serializer::json_compatible();
+    value.serialize(&ser).unwrap()
+}
+
+/// `api::json` must read back exactly what the contract's serde writes.
+#[wasm_bindgen_test]
+fn json_readers_agree_with_the_contracts_serde() {
     let package = Package {
         items: vec![
             emoticon(),
@@ -323,8 +335,7 @@ fn json_decoder_agrees_with_serde_wasm_bindgen() {
             ),
         ],
     };
-    let js = serde::Serialize::serialize(&package, &ser).unwrap();
-    assert_eq!(json::from_js::<Package>(js).unwrap(), package);
+    assert_eq!(Package::from_js(&serde_js(&package)), Some(package));
 
     let mine = MyClaims {
         claims: vec![Claim {
@@ -335,29 +346,113 @@ fn json_decoder_agrees_with_serde_wasm_bindgen() {
         }],
         ineligible_reason: Some("사유".into()),
     };
-    let js = serde::Serialize::serialize(&mine, &ser).unwrap();
-    assert_eq!(json::from_js::<MyClaims>(js).unwrap(), mine);
+    assert_eq!(MyClaims::from_js(&serde_js(&mine)), Some(mine.clone()));
 
-    let raw = js_sys::JSON::parse(
-        r#"{"results":[{"item_id":"a","status":"granted","claim":{"item_id":"a","claimed_at":"2023-01-05T00:00:00Z","expires_at":null,"code":"C"}},
-            {"item_id":"b","status":"sold_out","claim":null},{"item_id":"c","status":"ineligible","reason":"r"}]}"#,
-    )
-    .unwrap();
-    let r: ClaimResponse = json::from_js(raw).unwrap();
-    assert_eq!(r.results.len(), 3);
-    assert_eq!(r.results[2].reason.as_deref(), Some("r"));
+    let response = ClaimResponse {
+        results: [
+            ClaimStatus::Granted,
+            ClaimStatus::AlreadyClaimed,
+            ClaimStatus::SoldOut,
+            ClaimStatus::Ineligible,
+        ]
+        .into_iter()
+        .map(|status| ClaimResult {
+            item_id: "a".into(),
+            status,
+            claim: (status == ClaimStatus::Granted).then(|| mine.claims[0].clone()),
+            reason: (status == ClaimStatus::Ineligible).then(|| "사유".into()),
+        })
+        .collect(),
+    };
+    assert_eq!(ClaimResponse::from_js(&serde_js(&response)), Some(response));
 
+    for status in [
+        Status {
+            server_time: t("2023-01-05T00:00:00.5Z"),
+            release_at: t("2023-01-05T00:00:00Z"),
+            open: true,
+            paused: false,
+            closes_at: None,
+            spread_seconds: None,
+        },
+        Status {
+            server_time: t("2023-01-05T00:00:00Z"),
+            release_at: t("2023-01-05T00:00:00Z"),
+            open: false,
+            paused: true,
+            closes_at: Some(t("2023-03-31T23:59:59+09:00")),
+            spread_seconds: Some(30),
+        },
+    ] {
+        assert_eq!(Status::from_js(&serde_js(&status)), Some(status));
+    }
+
+    let mut problem = Problem::new(422, "validation", "입력 확인");
+    problem.release_at = Some(t("2023-01-05T00:00:00Z"));
+    problem.receipt_no = Some("D-2301-7Q4K93".into());
+    problem.errors = vec![FieldError {
+        field: "brn".into(),
+        code: "invalid".into(),
+        message: "사업자등록번호를 확인해 주세요.".into(),
+    }];
+    let brief = ProblemBrief::from_js(&serde_js(&problem)).unwrap();
+    assert_eq!(brief.code, "validation");
+    assert_eq!(brief.release_at, problem.release_at);
+    assert_eq!(brief.receipt_no, problem.receipt_no);
+    assert_eq!(brief.errors, problem.errors);
+
+    for support in [
+        Support::Won { won: 30_000 },
+        Support::Review {
+            requires_review: true,
+        },
+    ] {
+        for status in [
+            DamageClaimStatus::Received,
+            DamageClaimStatus::Reviewing,
+            DamageClaimStatus::Approved,
+            DamageClaimStatus::Paid,
+            DamageClaimStatus::Rejected,
+        ] {
+            let receipt = DamageClaimReceipt {
+                receipt_no: "D-2301-7Q4K93".into(),
+                status,
+                support,
+                submitted_at: t("2023-01-09T10:00:00+09:00"),
+                reason: (status == DamageClaimStatus::Rejected).then(|| "사유".into()),
+            };
+            assert_eq!(
+                DamageClaimReceipt::from_js(&serde_js(&receipt)),
+                Some(receipt)
+            );
+        }
+    }
+    let cash = ChannelCash {
+        brn: "1248100998".into(),
+        won: 50_000,
+        granted_at: t("2023-01-09T10:00:00+09:00"),
+        newly_granted: false,
+    };
+    assert_eq!(ChannelCash::from_js(&serde_js(&cash)), Some(cash));
+    let upload = Upload {
+        id: "u1".into(),
+        sha256: "ab".into(),
+        size: 12_345,
+        content_type: "image/png".into(),
+    };
+    assert_eq!(Upload::from_js(&serde_js(&upload)), Some(upload));
+}
+
+#[wasm_bindgen_test]
+fn json_readers_ignore_unknown_fields_and_reject_wrong_shapes_without_panicking() {
     let status = js_sys::JSON::parse(
         r#"{"server_time":"2023-01-05T00:00:00.5Z","release_at":"2023-01-05T00:00:00Z","open":true,"paused":false,"extra":[1,{"x":2.5}]}"#,
     )
     .unwrap();
-    let s: Status = json::from_js(status).unwrap();
+    let s = Status::from_js(&status).unwrap();
     assert_eq!(s.closes_at, None);
     assert_eq!(s.server_time.0 - s.release_at.0, 500);
-}
 
-#[wasm_bindgen_test]
-fn json_decoder_rejects_wrong_shapes_without_panicking() {
     for bad in [
         r#"{"items": 3}"#,
         r#"{"items": [{"id": 1}]}"#,
@@ -365,12 +460,19 @@ fn json_decoder_rejects_wrong_shapes_without_panicking() {
         "[]",
         r#""x""#,
         r#"{"items":[{"id":"a","kind":"gift"}]}"#,
+        r#"{"items":[{"id":"a","kind":"coupon","title":"t","price_won":-1,"validity":{"type":"permanent"},"as_of":"2023-01-05T00:00:00Z"}]}"#,
+        r#"{"items":[{"id":"a","kind":"coupon","title":"t","price_won":1.5,"validity":{"type":"permanent"},"as_of":"2023-01-05T00:00:00Z"}]}"#,
+        r#"{"items":[{"id":"a","kind":"coupon","title":"t","price_won":1,"validity":{"type":"days_from_claim"},"as_of":"2023-01-05T00:00:00Z"}]}"#,
+        r#"{"items":[{"id":"a","kind":"coupon","title":"t","price_won":1,"validity":{"type":"permanent"},"as_of":"yesterday"}]}"#,
     ] {
         let v = js_sys::JSON::parse(bad).unwrap();
-        assert!(json::from_js::<Package>(v).is_err(), "{bad}");
+        assert_eq!(Package::from_js(&v), None, "{bad}");
     }
-    let huge = js_sys::JSON::parse(r#"{"claims": [], "ineligible_reason": 12}"#).unwrap();
-    assert!(json::from_js::<MyClaims>(huge).is_err());
+    let wrong = js_sys::JSON::parse(r#"{"claims": [], "ineligible_reason": 12}"#).unwrap();
+    assert_eq!(MyClaims::from_js(&wrong), None);
+    let wrong =
+        js_sys::JSON::parse(r#"{"results": [{"item_id": "a", "status": "lost"}]}"#).unwrap();
+    assert_eq!(ClaimResponse::from_js(&wrong), None);
 }
 
 #[wasm_bindgen_test]

@@ -5,13 +5,15 @@
 use std::future::Future;
 
 use maeum_contract::business::{
-    ChannelCash, ChannelCashRequest, DamageClaimReceipt, DamageClaimRequest,
+    ChannelCash, ChannelCashRequest, DamageClaimReceipt, DamageClaimRequest, DamageClaimStatus,
+    Support, Upload,
 };
+use wasm_bindgen::JsValue;
 
-use super::client::start;
+use super::client::{decode, start};
+use super::json::{field, text, FromJs};
 use super::to_js::to_js;
 use super::ApiError;
-use crate::business_draft::js;
 
 /// Starts `POST /v1/damage-claims` under `key` (the same key for every resend).
 pub fn damage_claim(
@@ -21,7 +23,7 @@ pub fn damage_claim(
     let reply = to_js(request)
         .ok()
         .map(|body| start("POST", "/v1/damage-claims", Some(body), Some(key), true));
-    async move { js::receipt(&reply.ok_or(ApiError::Decode)?.await?).ok_or(ApiError::Decode) }
+    async move { decode(reply.ok_or(ApiError::Decode)?.await?) }
 }
 
 /// A receipt number as it may appear in a path: letters, digits and hyphens.
@@ -43,7 +45,7 @@ pub fn damage_claim_status(
             status: 404,
             code: maeum_contract::problem::code::NOT_FOUND.to_string(),
         })?;
-        js::receipt(&reply.await?).ok_or(ApiError::Decode)
+        decode(reply.await?)
     }
 }
 
@@ -54,7 +56,7 @@ pub fn channel_cash(brn: &str, key: &str) -> impl Future<Output = Result<Channel
     })
     .ok()
     .map(|body| start("POST", "/v1/channel-cash", Some(body), Some(key), true));
-    async move { js::channel_cash(&reply.ok_or(ApiError::Decode)?.await?).ok_or(ApiError::Decode) }
+    async move { decode(reply.ok_or(ApiError::Decode)?.await?) }
 }
 
 #[cfg(test)]
@@ -70,5 +72,69 @@ mod tests {
         assert_eq!(clean_receipt_no("../x"), None);
         assert_eq!(clean_receipt_no(""), None);
         assert_eq!(clean_receipt_no(&"A".repeat(33)), None);
+    }
+}
+
+// ---- reading the answers (names as `maeum_contract::business` writes them) ----
+
+/// `{"won": 30000}` or `{"requires_review": true}`.
+impl FromJs for Support {
+    fn from_js(v: &JsValue) -> Option<Self> {
+        if let Some(won) = field::<Option<u64>>(v, "won")? {
+            return Some(Support::Won { won });
+        }
+        field::<bool>(v, "requires_review")?.then_some(Support::Review {
+            requires_review: true,
+        })
+    }
+}
+
+impl FromJs for DamageClaimStatus {
+    fn from_js(v: &JsValue) -> Option<Self> {
+        Some(match v.as_string()?.as_str() {
+            "received" => DamageClaimStatus::Received,
+            "reviewing" => DamageClaimStatus::Reviewing,
+            "approved" => DamageClaimStatus::Approved,
+            "paid" => DamageClaimStatus::Paid,
+            "rejected" => DamageClaimStatus::Rejected,
+            _ => return None,
+        })
+    }
+}
+
+/// As `POST` and `GET /v1/damage-claims` answer.
+impl FromJs for DamageClaimReceipt {
+    fn from_js(v: &JsValue) -> Option<Self> {
+        Some(DamageClaimReceipt {
+            receipt_no: field::<String>(v, "receipt_no").filter(|r| !r.is_empty())?,
+            status: field(v, "status")?,
+            support: field(v, "support")?,
+            submitted_at: field(v, "submitted_at")?,
+            reason: field(v, "reason")?,
+        })
+    }
+}
+
+/// As `POST /v1/channel-cash` answers.
+impl FromJs for ChannelCash {
+    fn from_js(v: &JsValue) -> Option<Self> {
+        Some(ChannelCash {
+            brn: field(v, "brn")?,
+            won: field(v, "won")?,
+            granted_at: field(v, "granted_at")?,
+            newly_granted: field(v, "newly_granted")?,
+        })
+    }
+}
+
+/// As `POST /v1/uploads` answers; only the id is needed to refer to the file.
+impl FromJs for Upload {
+    fn from_js(v: &JsValue) -> Option<Self> {
+        Some(Upload {
+            id: field::<String>(v, "id").filter(|i| !i.is_empty())?,
+            sha256: text(v, "sha256"),
+            size: field(v, "size").unwrap_or(0),
+            content_type: text(v, "content_type"),
+        })
     }
 }

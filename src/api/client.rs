@@ -2,7 +2,7 @@
 //! `AbortController` fired by a timer), status checked before decoding, and
 //! problem documents decoded into [`ApiError`]. JSON goes through the
 //! browser's own parser (`Response.json()`, `JSON.stringify`) and into the
-//! contract's serde types via [`super::json`], so no JSON library ships in the wasm.
+//! contract's types via [`super::json`], so no JSON library ships in the wasm.
 //!
 //! A request starts the moment it is created ([`start`]), so two calls made
 //! one after the other run in parallel without a join combinator. It goes to
@@ -16,15 +16,13 @@ use std::rc::Rc;
 use maeum_contract::{
     ClaimRequest, ClaimResponse, MyClaims, Package, Status, Timestamp, IDEMPOTENCY_KEY,
 };
-use serde::de::DeserializeOwned;
-use serde::Deserialize;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, RequestCache, RequestInit, Response};
 
 use super::errors::ProblemBrief;
-use super::json::from_js;
+use super::json::{field, FromJs};
 use super::{backends, retry, storage, ApiError};
 use crate::browser::sleep;
 use crate::{config, network};
@@ -76,18 +74,6 @@ pub fn claim_body(item_ids: &[String]) -> JsValue {
     body.into()
 }
 
-#[derive(Deserialize)]
-struct RuntimeConfig {
-    #[serde(default)]
-    release_at: Option<Timestamp>,
-}
-
-#[derive(Deserialize)]
-struct BasesConfig {
-    #[serde(default)]
-    api_bases: Vec<String>,
-}
-
 thread_local! {
     /// The first read of `config.json`, shared by every request made before
     /// the API bases are known.
@@ -108,8 +94,11 @@ fn runtime_config(fresh: bool) -> JsFuture {
         );
         let promise = wasm_bindgen_futures::future_to_promise(async move {
             let raw = reply.await.unwrap_or(JsValue::NULL);
-            if let Ok(c) = from_js::<BasesConfig>(raw.clone()) {
-                backends::configure(&c.api_bases);
+            // `{"api_bases": [...]}` (missing: none); no file changes nothing.
+            if raw.is_object() {
+                if let Some(bases) = field::<Option<Vec<String>>>(&raw, "api_bases") {
+                    backends::configure(&bases.unwrap_or_default());
+                }
             }
             Ok(raw)
         });
@@ -127,11 +116,12 @@ fn runtime_config(fresh: bool) -> JsFuture {
 pub fn runtime_release_at() -> impl Future<Output = Option<Timestamp>> {
     let first = CONFIG.with(|c| c.borrow().is_none());
     let reply = runtime_config(!first);
-    async move { from_js::<RuntimeConfig>(reply.await.ok()?).ok()?.release_at }
+    // `{"release_at": "…"}`
+    async move { field::<Option<Timestamp>>(&reply.await.ok()?, "release_at")? }
 }
 
-pub(crate) fn decode<T: DeserializeOwned>(raw: JsValue) -> Result<T, ApiError> {
-    from_js(raw).map_err(|_| ApiError::Decode)
+pub(crate) fn decode<T: FromJs>(raw: JsValue) -> Result<T, ApiError> {
+    T::from_js(&raw).ok_or(ApiError::Decode)
 }
 
 /// A read that also keeps its answer in storage for when the network is gone.
@@ -294,7 +284,7 @@ pub(crate) fn fetch(
         if resp.ok() {
             return body.map_err(|_| ApiError::Decode);
         }
-        let problem = body.ok().and_then(|b| from_js::<ProblemBrief>(b).ok());
+        let problem = body.ok().and_then(|b| ProblemBrief::from_js(&b));
         let retry_after = resp.headers().get("Retry-After").ok().flatten();
         Err(ApiError::from_response(
             resp.status(),

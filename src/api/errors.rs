@@ -4,26 +4,36 @@
 use maeum_contract::business::FieldError;
 use maeum_contract::problem::code;
 use maeum_contract::Timestamp;
-use serde::Deserialize;
+use wasm_bindgen::JsValue;
+
+use super::json::{field, FromJs};
 
 /// The part of a `maeum_contract::problem::Problem` the app acts on (the
 /// document may carry more; unknown fields are ignored).
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProblemBrief {
     pub code: String,
-    #[serde(default)]
     pub release_at: Option<Timestamp>,
-    #[serde(default)]
     pub server_time: Option<Timestamp>,
     /// Optional extension of `busy` / `rate_limited`: the place in line.
-    #[serde(default)]
     pub queue_position: Option<u32>,
     /// For `validation`: each broken field, named as in the request body.
-    #[serde(default)]
     pub errors: Vec<FieldError>,
     /// For `conflict`: what exists already (a business's damage-claim receipt).
-    #[serde(default)]
     pub receipt_no: Option<String>,
+}
+
+impl FromJs for ProblemBrief {
+    fn from_js(v: &JsValue) -> Option<Self> {
+        Some(ProblemBrief {
+            code: field(v, "code")?,
+            release_at: field(v, "release_at")?,
+            server_time: field(v, "server_time")?,
+            queue_position: field(v, "queue_position")?,
+            errors: field::<Option<_>>(v, "errors")?.unwrap_or_default(),
+            receipt_no: field(v, "receipt_no")?,
+        })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -1,191 +1,234 @@
-//! Decoding the browser's parsed JSON (`Response.json()`) straight into the
-//! contract's serde types, with no JSON library in the wasm.
+//! Reading the browser's parsed JSON (`Response.json()`, `JSON.parse`) into
+//! the contract's types, by hand: no JSON library and no serde `Deserialize`
+//! in the wasm. serde's derived visitors cost about 15 KB of wasm for these
+//! few shapes (the internally tagged [`Validity`] alone 6 KB).
 //!
-//! A minimal `serde::Deserializer` over `JsValue`. It does what
-//! `serde_wasm_bindgen::from_value` does for the shapes the contract uses, but
-//! its error carries no message: a message would pull every `Display` impl of
-//! serde's error paths (float formatting included) into the bundle, about
-//! 30 KB of wasm, to produce text nobody reads. A failed decode is just
-//! [`ApiError::Decode`](super::ApiError::Decode).
+//! A reader follows serde's derive: unknown fields are ignored, a missing or
+//! `null` `Option` is `None`, and anything else of the wrong shape makes the
+//! whole value unreadable (`None`, the client's `ApiError::Decode`).
+//! `tests/web.rs` checks each reader against what the contract's serde writes.
 
-use core::fmt;
-
-use js_sys::{Array, Object, Reflect};
-use serde::de::{
-    self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor,
+use js_sys::{Array, Reflect};
+use maeum_contract::business::FieldError;
+use maeum_contract::{
+    Claim, ClaimResponse, ClaimResult, ClaimStatus, Item, ItemKind, MyClaims, Package, Status,
+    Timestamp, Validity,
 };
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
-/// The value did not have the shape the type expects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ShapeError;
+/// A type read from a parsed JSON value.
+pub trait FromJs: Sized {
+    fn from_js(v: &JsValue) -> Option<Self>;
+}
 
-impl fmt::Display for ShapeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("unexpected JSON shape")
+/// Field `key` of an object (`undefined` for a missing field or a non-object).
+pub fn get(v: &JsValue, key: &str) -> JsValue {
+    if v.is_object() {
+        Reflect::get(v, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    } else {
+        JsValue::UNDEFINED
     }
 }
 
-impl std::error::Error for ShapeError {}
-
-impl de::Error for ShapeError {
-    fn custom<T: fmt::Display>(_msg: T) -> Self {
-        ShapeError
-    }
+/// Field `key` read as `T`.
+pub fn field<T: FromJs>(v: &JsValue, key: &str) -> Option<T> {
+    T::from_js(&get(v, key))
 }
 
-/// Decodes a parsed JSON value into `T`.
-pub fn from_js<T: DeserializeOwned>(value: JsValue) -> Result<T, ShapeError> {
-    T::deserialize(Js(value))
+/// A string field, empty when missing or not a string (lenient: stored drafts).
+pub fn text(v: &JsValue, key: &str) -> String {
+    get(v, key).as_string().unwrap_or_default()
+}
+
+/// The elements of an array (none for anything else; lenient: stored drafts).
+pub fn items(v: &JsValue) -> impl Iterator<Item = JsValue> {
+    let array = if Array::is_array(v) {
+        Array::from(v)
+    } else {
+        Array::new()
+    };
+    (0..array.length()).map(move |i| array.get(i))
 }
 
 /// Largest integer a JSON number carries exactly.
 const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 
-struct Js(JsValue);
-
-impl<'de> de::Deserializer<'de> for Js {
-    type Error = ShapeError;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ShapeError> {
-        match classify(self.0)? {
-            Kind::Unit => visitor.visit_unit(),
-            Kind::Bool(b) => visitor.visit_bool(b),
-            Kind::U64(n) => visitor.visit_u64(n),
-            Kind::I64(n) => visitor.visit_i64(n),
-            Kind::F64(n) => visitor.visit_f64(n),
-            Kind::Str(s) => visitor.visit_string(s),
-            Kind::Seq(seq) => visitor.visit_seq(seq),
-            Kind::Map(map) => visitor.visit_map(map),
-        }
+impl FromJs for String {
+    fn from_js(v: &JsValue) -> Option<Self> {
+        v.as_string()
     }
+}
 
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ShapeError> {
-        if self.0.is_null() || self.0.is_undefined() {
-            visitor.visit_none()
+impl FromJs for bool {
+    fn from_js(v: &JsValue) -> Option<Self> {
+        v.as_bool()
+    }
+}
+
+/// A whole, non-negative number that JSON carries exactly.
+impl FromJs for u64 {
+    fn from_js(v: &JsValue) -> Option<Self> {
+        let n = v.as_f64()?;
+        (n.fract() == 0.0 && (0.0..=MAX_SAFE).contains(&n)).then_some(n as u64)
+    }
+}
+
+impl FromJs for u32 {
+    fn from_js(v: &JsValue) -> Option<Self> {
+        u64::from_js(v)?.try_into().ok()
+    }
+}
+
+/// RFC 3339 text.
+impl FromJs for Timestamp {
+    fn from_js(v: &JsValue) -> Option<Self> {
+        Timestamp::parse_rfc3339(&v.as_string()?).ok()
+    }
+}
+
+/// Missing or `null` is `None`; anything else must read as `T`.
+impl<T: FromJs> FromJs for Option<T> {
+    fn from_js(v: &JsValue) -> Option<Self> {
+        if v.is_null() || v.is_undefined() {
+            Some(None)
         } else {
-            visitor.visit_some(self)
+            T::from_js(v).map(Some)
         }
-    }
-
-    /// Unit variants only (`"coupon"`); the contract tags other enums internally.
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, ShapeError> {
-        let name = self.0.as_string().ok_or(ShapeError)?;
-        visitor.visit_enum(IntoDeserializer::<ShapeError>::into_deserializer(name))
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct newtype_struct seq tuple tuple_struct map struct identifier ignored_any
     }
 }
 
-enum Kind {
-    Unit,
-    Bool(bool),
-    U64(u64),
-    I64(i64),
-    F64(f64),
-    Str(String),
-    Seq(Seq),
-    Map(Map),
+/// An array whose every element reads as `T`.
+impl<T: FromJs> FromJs for Vec<T> {
+    fn from_js(v: &JsValue) -> Option<Self> {
+        if !Array::is_array(v) {
+            return None;
+        }
+        items(v).map(|x| T::from_js(&x)).collect()
+    }
 }
 
-/// The JSON type of `v` (one non-generic copy, shared by every visitor).
-#[inline(never)]
-fn classify(v: JsValue) -> Result<Kind, ShapeError> {
-    Ok(if v.is_null() || v.is_undefined() {
-        Kind::Unit
-    } else if let Some(b) = v.as_bool() {
-        Kind::Bool(b)
-    } else if let Some(n) = v.as_f64() {
-        if n.fract() == 0.0 && (0.0..=MAX_SAFE).contains(&n) {
-            Kind::U64(n as u64)
-        } else if n.fract() == 0.0 && (-MAX_SAFE..0.0).contains(&n) {
-            Kind::I64(n as i64)
-        } else {
-            Kind::F64(n)
-        }
-    } else if let Some(s) = v.as_string() {
-        Kind::Str(s)
-    } else if Array::is_array(&v) {
-        let array = Array::from(&v);
-        Kind::Seq(Seq {
-            len: array.length(),
-            array,
-            next: 0,
+// ---- the contract (names as `maeum_contract`'s serde attributes write them) ----
+
+impl FromJs for Status {
+    fn from_js(v: &JsValue) -> Option<Self> {
+        Some(Status {
+            server_time: field(v, "server_time")?,
+            release_at: field(v, "release_at")?,
+            open: field(v, "open")?,
+            paused: field(v, "paused")?,
+            closes_at: field(v, "closes_at")?,
+            spread_seconds: field(v, "spread_seconds")?,
         })
-    } else if v.is_object() {
-        let keys = Object::keys::<JsValue>(v.unchecked_ref());
-        Kind::Map(Map {
-            object: v,
-            len: keys.length(),
-            keys,
-            next: 0,
+    }
+}
+
+impl FromJs for ItemKind {
+    fn from_js(v: &JsValue) -> Option<Self> {
+        Some(match v.as_string()?.as_str() {
+            "emoticon" => ItemKind::Emoticon,
+            "coupon" => ItemKind::Coupon,
+            "voucher" => ItemKind::Voucher,
+            _ => return None,
         })
-    } else {
-        return Err(ShapeError);
-    })
-}
-
-struct Seq {
-    array: Array,
-    len: u32,
-    next: u32,
-}
-
-impl<'de> SeqAccess<'de> for Seq {
-    type Error = ShapeError;
-
-    fn next_element_seed<T: DeserializeSeed<'de>>(
-        &mut self,
-        seed: T,
-    ) -> Result<Option<T::Value>, ShapeError> {
-        if self.next >= self.len {
-            return Ok(None);
-        }
-        let value = self.array.get(self.next);
-        self.next += 1;
-        seed.deserialize(Js(value)).map(Some)
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        Some((self.len - self.next) as usize)
     }
 }
 
-struct Map {
-    object: JsValue,
-    keys: Array,
-    len: u32,
-    next: u32,
+/// Tagged by `type`: `{"type": "days_from_claim", "days": 90}`.
+impl FromJs for Validity {
+    fn from_js(v: &JsValue) -> Option<Self> {
+        Some(match field::<String>(v, "type")?.as_str() {
+            "permanent" => Validity::Permanent,
+            "days_from_claim" => Validity::DaysFromClaim {
+                days: field(v, "days")?,
+            },
+            "months" => Validity::Months {
+                months: field(v, "months")?,
+            },
+            _ => return None,
+        })
+    }
 }
 
-impl<'de> MapAccess<'de> for Map {
-    type Error = ShapeError;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, ShapeError> {
-        if self.next >= self.len {
-            return Ok(None);
-        }
-        seed.deserialize(Js(self.keys.get(self.next))).map(Some)
+impl FromJs for Item {
+    fn from_js(v: &JsValue) -> Option<Self> {
+        Some(Item {
+            id: field(v, "id")?,
+            kind: field(v, "kind")?,
+            title: field(v, "title")?,
+            price_won: field(v, "price_won")?,
+            validity: field(v, "validity")?,
+            cap: field(v, "cap")?,
+            remaining: field(v, "remaining")?,
+            as_of: field(v, "as_of")?,
+        })
     }
+}
 
-    fn next_value_seed<V: DeserializeSeed<'de>>(
-        &mut self,
-        seed: V,
-    ) -> Result<V::Value, ShapeError> {
-        let key = self.keys.get(self.next);
-        self.next += 1;
-        let value = Reflect::get(&self.object, &key).map_err(|_| ShapeError)?;
-        seed.deserialize(Js(value))
+impl FromJs for Package {
+    fn from_js(v: &JsValue) -> Option<Self> {
+        Some(Package {
+            items: field(v, "items")?,
+        })
+    }
+}
+
+impl FromJs for Claim {
+    fn from_js(v: &JsValue) -> Option<Self> {
+        Some(Claim {
+            item_id: field(v, "item_id")?,
+            claimed_at: field(v, "claimed_at")?,
+            expires_at: field(v, "expires_at")?,
+            code: field(v, "code")?,
+        })
+    }
+}
+
+impl FromJs for MyClaims {
+    fn from_js(v: &JsValue) -> Option<Self> {
+        Some(MyClaims {
+            claims: field(v, "claims")?,
+            ineligible_reason: field(v, "ineligible_reason")?,
+        })
+    }
+}
+
+impl FromJs for ClaimStatus {
+    fn from_js(v: &JsValue) -> Option<Self> {
+        Some(match v.as_string()?.as_str() {
+            "granted" => ClaimStatus::Granted,
+            "already_claimed" => ClaimStatus::AlreadyClaimed,
+            "sold_out" => ClaimStatus::SoldOut,
+            "ineligible" => ClaimStatus::Ineligible,
+            _ => return None,
+        })
+    }
+}
+
+impl FromJs for ClaimResult {
+    fn from_js(v: &JsValue) -> Option<Self> {
+        Some(ClaimResult {
+            item_id: field(v, "item_id")?,
+            status: field(v, "status")?,
+            claim: field(v, "claim")?,
+            reason: field(v, "reason")?,
+        })
+    }
+}
+
+impl FromJs for ClaimResponse {
+    fn from_js(v: &JsValue) -> Option<Self> {
+        Some(ClaimResponse {
+            results: field(v, "results")?,
+        })
+    }
+}
+
+impl FromJs for FieldError {
+    fn from_js(v: &JsValue) -> Option<Self> {
+        Some(FieldError {
+            field: field(v, "field")?,
+            code: field(v, "code")?,
+            message: field(v, "message")?,
+        })
     }
 }

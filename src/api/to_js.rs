@@ -11,7 +11,17 @@ use js_sys::{Array, Object, Reflect};
 use serde::ser::{self, Serialize};
 use wasm_bindgen::JsValue;
 
-use super::json::ShapeError;
+/// A value this serializer cannot write (a tuple variant, a non-string map key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShapeError;
+
+impl core::fmt::Display for ShapeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("value has no JSON shape")
+    }
+}
+
+impl std::error::Error for ShapeError {}
 
 /// `value` as a JavaScript value.
 pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, ShapeError> {

@@ -16,7 +16,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, File, FormData, ProgressEvent, XmlHttpRequest, XmlHttpRequestResponseType};
 
 use super::errors::{parse_retry_after, ProblemBrief};
-use super::json::from_js;
+use super::json::FromJs;
 use super::{storage, ApiError};
 use crate::browser::mono_ms;
 
@@ -117,7 +117,7 @@ pub async fn upload(
     let status = xhr.status().unwrap_or(0);
     let body = xhr.response().unwrap_or(JsValue::NULL);
     if (200..300).contains(&status) {
-        return crate::business_draft::js::upload(&body).ok_or(UploadError::Transient {
+        return Upload::from_js(&body).ok_or(UploadError::Transient {
             retry_after_s: None,
             offline: false,
         });
@@ -125,7 +125,7 @@ pub async fn upload(
     if status == 0 {
         return Err(transient);
     }
-    let problem = from_js::<ProblemBrief>(body.clone()).ok();
+    let problem = ProblemBrief::from_js(&body);
     let retry_after = xhr.get_response_header("Retry-After").ok().flatten();
     let error = ApiError::from_response(status, problem, retry_after.as_deref());
     if error.retryable() {

@@ -53,7 +53,7 @@ fn items_json(scenario: Scenario, as_of: Timestamp) -> String {
 fn items(scenario: Scenario) -> Vec<Item> {
     js_sys::JSON::parse(&items_json(scenario, now()))
         .ok()
-        .and_then(|v| crate::api::json::from_js(v).ok())
+        .and_then(|v| crate::api::json::FromJs::from_js(&v))
         .unwrap_or_default()
 }
 
@@ -232,7 +232,7 @@ thread_local! {
 }
 
 fn body_field(body: Option<&JsValue>, key: &str) -> JsValue {
-    body.map(|b| crate::business_draft::js::get(b, key))
+    body.map(|b| crate::api::json::get(b, key))
         .unwrap_or(JsValue::UNDEFINED)
 }
 
