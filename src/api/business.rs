@@ -59,22 +59,6 @@ pub fn channel_cash(brn: &str, key: &str) -> impl Future<Output = Result<Channel
     async move { decode(reply.ok_or(ApiError::Decode)?.await?) }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn receipt_numbers_are_cleaned_for_the_path() {
-        assert_eq!(
-            clean_receipt_no(" d-2301-7q4k93 ").as_deref(),
-            Some("D-2301-7Q4K93")
-        );
-        assert_eq!(clean_receipt_no("../x"), None);
-        assert_eq!(clean_receipt_no(""), None);
-        assert_eq!(clean_receipt_no(&"A".repeat(33)), None);
-    }
-}
-
 // ---- reading the answers (names as `maeum_contract::business` writes them) ----
 
 /// `{"won": 30000}` or `{"requires_review": true}`.
@@ -136,5 +120,21 @@ impl FromJs for Upload {
             size: field(v, "size").unwrap_or(0),
             content_type: text(v, "content_type"),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn receipt_numbers_are_cleaned_for_the_path() {
+        assert_eq!(
+            clean_receipt_no(" d-2301-7q4k93 ").as_deref(),
+            Some("D-2301-7Q4K93")
+        );
+        assert_eq!(clean_receipt_no("../x"), None);
+        assert_eq!(clean_receipt_no(""), None);
+        assert_eq!(clean_receipt_no(&"A".repeat(33)), None);
     }
 }
