@@ -328,8 +328,18 @@ fn preview_bar() -> impl IntoView {
 fn preview_bar() -> impl IntoView {}
 
 /// Replaces the static loading placeholder inside `#app` with the app, in the
-/// same frame, so the banner above never moves.
+/// same frame, so the banner above never moves. It waits one timer turn
+/// first: the wasm's instantiation and the first render then run as two
+/// main-thread tasks instead of one long one (a tap meanwhile is answered).
 pub fn mount(journey: Journey) {
+    // Not leptos' spawn_local: its executor starts with the mount.
+    wasm_bindgen_futures::spawn_local(async move {
+        sleep(0).await;
+        mount_now(journey);
+    });
+}
+
+fn mount_now(journey: Journey) {
     let root = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.get_element_by_id("app"))

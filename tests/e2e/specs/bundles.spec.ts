@@ -19,6 +19,10 @@ test('the package page loads only its own bundle, after the first paint', async 
   const wasm = await wasmFetched(page);
   expect(wasm).toHaveLength(1);
   expect(wasm[0]).not.toContain('business');
+  // The business entry is drawn by this bundle, with this page's styles.
+  const entry = page.getByTestId('business-entry');
+  await expect(entry).toBeVisible();
+  expect(await entry.evaluate((e) => getComputedStyle(e).borderTopLeftRadius)).not.toBe('0px');
 
   const [paint, wasmStart] = await page.evaluate(() => [
     performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN,
