@@ -50,7 +50,7 @@ pub fn install(ctx: AppCtx) {
         let Some(path) = internal_link_target(&ev) else {
             return;
         };
-        // Another bundle's page: the browser loads it.
+        // This bundle's pages switch in place; another bundle's is a page load.
         if (ctx.journey.draws)(Route::from_path(&path)) {
             ev.prevent_default();
             navigate(ctx, &path);
