@@ -8,8 +8,9 @@ const dist = process.argv[2];
 if (!dist) { console.error('usage: node sizes.mjs DIST_DIR'); process.exit(2); }
 
 const files = readdirSync(dist).filter((f) => statSync(join(dist, f)).isFile());
-// The first load is what index.html pulls in: the page, its css, js glue and wasm.
-const firstLoad = files.filter((f) => ['.html', '.css', '.js', '.wasm'].includes(extname(f)) && f !== 'config.json');
+// The first load is what index.html pulls in: the page, its css, js glue and
+// wasm (not no-module.js, which only browsers too old for the app fetch).
+const firstLoad = files.filter((f) => ['.html', '.css', '.js', '.wasm'].includes(extname(f)) && f !== 'no-module.js');
 const rows = firstLoad.map((f) => {
   const raw = readFileSync(join(dist, f));
   const gz = gzipSync(raw, { level: 9 }).length;

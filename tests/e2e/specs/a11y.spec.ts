@@ -113,3 +113,15 @@ test('a webview without WebAssembly gets a Korean page that says what to do', as
   await page.screenshot({ path: `${SHOTS}/no-wasm-light.png` });
   pageErrors.length = 0; // the failed start is logged on purpose
 });
+
+test('a browser without module scripts runs only the nomodule line, which shows the same page', async ({ page, server }) => {
+  await server.open(page, 'ancient-phone');
+  await expect(page.getByTestId('fallback')).toBeHidden();
+  // Chromium skips `nomodule` scripts; run this one as an old browser would.
+  const src = await page.locator('script[nomodule]').getAttribute('src');
+  const script = await (await page.request.get(new URL(src!, page.url()).href)).text();
+  expect(script).toContain('no-wasm');
+  await page.evaluate((code) => new Function(code)(), script);
+  await expect(page.getByTestId('fallback')).toBeVisible();
+  await expect(page.getByTestId('fallback')).toContainText('업데이트');
+});
