@@ -62,18 +62,33 @@ pub fn new_idempotency_key() -> String {
     crate::model::uuid_v4(bytes)
 }
 
+thread_local! {
+    /// A heading was to get focus but its screen was not built yet.
+    static FOCUS_PENDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Moves focus to the main heading of the current screen (it carries
-/// `tabindex="-1"` and `data-focus`), after the DOM has been updated.
+/// `tabindex="-1"` and `data-focus`), after the DOM has been updated; or,
+/// when the screen is still being built, once it is ([`focus_if_pending`]).
 pub fn focus_heading() {
     leptos::prelude::request_animation_frame(|| {
         let target = web_sys::window()
             .and_then(|w| w.document())
             .and_then(|d| d.query_selector("[data-focus]").ok().flatten())
             .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+        FOCUS_PENDING.set(target.is_none());
         if let Some(el) = target {
             let _ = el.focus();
         }
     });
+}
+
+/// For a screen built after the rest of the page: takes the focus a
+/// [`focus_heading`] could not give yet.
+pub fn focus_if_pending() {
+    if FOCUS_PENDING.replace(false) {
+        focus_heading();
+    }
 }
 
 /// Marks the document so the static fallback message of `index.html` shows
