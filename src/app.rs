@@ -291,7 +291,6 @@ fn resync_on_visible(ctx: AppCtx) {
 /// The whole app, below the static banner of `index.html`.
 #[component]
 pub fn App(journey: Journey) -> impl IntoView {
-    storage::adopt_token_from_url();
     let ctx = AppCtx::new(Screen::Loading, journey);
     provide_context(ctx);
     route::install(ctx);
@@ -332,6 +331,8 @@ fn preview_bar() -> impl IntoView {}
 /// first: the wasm's instantiation and the first render then run as two
 /// main-thread tasks instead of one long one (a tap meanwhile is answered).
 pub fn mount(journey: Journey) {
+    // The token leaves the address bar at once, in the first task.
+    storage::adopt_token_from_url();
     // Not leptos' spawn_local: its executor starts with the mount.
     wasm_bindgen_futures::spawn_local(async move {
         sleep(0).await;
