@@ -468,6 +468,21 @@ fn lighthouse_budget(output: &str) -> Result<Vec<String>> {
 mod tests {
     use super::Tally;
 
+    /// `business.html` repeats `index.html`'s static shell (trunk has no
+    /// includes): the two bodies must stay the same, so moving between the
+    /// bundles never moves the banner.
+    #[test]
+    fn both_pages_share_one_static_shell() {
+        let body = |name: &str| {
+            let html = std::fs::read_to_string(crate::setup::root().join(name))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let start = html.find("<body>").expect("a <body>");
+            let end = html.find("</body>").expect("a </body>");
+            html[start..end].to_string()
+        };
+        assert_eq!(body("index.html"), body("business.html"));
+    }
+
     #[test]
     fn lighthouse_results_over_budget_are_named() {
         let out = r#"lighthouse-json: [{"name":"landing","perf":100,"a11y":100,"fcp":700,"lcp":1200,"tbt":0,"cls":0,"si":800,"bytes":1},{"name":"package","perf":97,"a11y":100,"fcp":800,"lcp":900,"tbt":60,"cls":0.01,"si":900,"bytes":1}]"#;
