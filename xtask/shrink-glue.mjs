@@ -5,7 +5,13 @@
 //    files; the hex suffix does not compress. They become `a`, `b`, … in the
 //    wasm's import section and in the glue, together (about 3.5 KB brotli of
 //    the first load). A name the glue does not hold exactly once fails the build.
-// 2. Minified glue. Trunk's own minifier gives up on its `export … as default`.
+// 2. No dead classes. Leptos always links server_fn, whose wasm-streams
+//    exports three stream classes from the wasm; a CSR app never makes one,
+//    but an export keeps its code alive. Their exports and glue go, and
+//    binaryen drops what only they reached, in the wasm and in the glue's
+//    import object (about 1 KB brotli). A glue that still calls a dropped
+//    export fails the build.
+// 3. Minified glue. Trunk's own minifier gives up on its `export … as default`.
 // Debug builds (`trunk serve`) are left as they are.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -18,6 +24,10 @@ if (!staging) fail('TRUNK_STAGING_DIR is not set');
 // terser is installed with the build's other npm tools (binaryen) in tests/e2e.
 const require = createRequire(new URL('../tests/e2e/package.json', import.meta.url));
 const { minify } = require('terser');
+const { default: binaryen } = await import(require.resolve('binaryen'));
+
+/** Exported classes nobody constructs in a client-side-rendered app. */
+const DEAD_CLASSES = ['IntoUnderlyingByteSource', 'IntoUnderlyingSink', 'IntoUnderlyingSource'];
 
 function fail(message) {
   console.error(`shrink-glue: ${message}`);
@@ -98,16 +108,64 @@ function renameImports(wasm, glue) {
   return [Buffer.concat(out), renames];
 }
 
+/** Removes `DEAD_CLASSES` from the wasm (their exports, then everything only
+ *  they reached) and from the glue. Returns both. */
+function dropDeadClasses(wasm, js, stem) {
+  const dead = DEAD_CLASSES.filter((c) => js.includes(`export class ${c} {`));
+  if (!dead.length) return [wasm, js];
+  const prefixes = dead.flatMap((c) => [`${c.toLowerCase()}_`, `__wbg_${c.toLowerCase()}_free`]);
+  const module = binaryen.readBinary(wasm);
+  // What Rust's wasm32 target emits (not `All`: that would let binaryen
+  // write encodings browsers do not read yet).
+  const f = binaryen.Features;
+  module.setFeatures(f.MVP | f.MutableGlobals | f.SignExt | f.NontrappingFPToInt | f.BulkMemory | f.ReferenceTypes | f.Multivalue);
+  const dropped = [];
+  for (let i = module.getNumExports() - 1; i >= 0; i--) {
+    const name = binaryen.getExportInfo(module.getExportByIndex(i)).name;
+    if (prefixes.some((p) => name.startsWith(p))) dropped.push(name);
+  }
+  for (const name of dropped) module.removeExport(name);
+  binaryen.setOptimizeLevel(2);
+  binaryen.setShrinkLevel(2);
+  module.runPasses(['remove-unused-module-elements']);
+  const out = Buffer.from(module.emitBinary());
+  module.dispose();
+  for (const c of dead) {
+    // The class (up to its `Symbol.dispose` line) and its finalization registry.
+    const cls = new RegExp(`export class ${c} \\{[\\s\\S]*?\\n\\}\\n(if \\(Symbol\\.dispose\\)[^\\n]*\\n)?`);
+    const reg = new RegExp(`const ${c}Finalization = [\\s\\S]*?;\\n`);
+    if (!cls.test(js) || !reg.test(js)) fail(`${stem}.js: class ${c} is not laid out as expected`);
+    js = js.replace(cls, '').replace(reg, '');
+  }
+  const left = dropped.find((name) => js.includes(`wasm.${name}(`));
+  if (left) fail(`${stem}.js still calls the dropped export ${left}`);
+  return [out, js];
+}
+
+/** Removes the glue's import functions the wasm no longer imports (after
+ *  `dropDeadClasses`); terser then drops the helpers only they used. */
+function dropUnusedImports(js, imported, stem) {
+  const block = js.match(/\n    const import0 = \{\n[\s\S]*?\n    \};\n/);
+  if (!block) fail(`${stem}.js: no import object found (wasm-bindgen's glue changed?)`);
+  const entry = /^ {8}(\w+): function\([^)]*\) \{\n[\s\S]*?\n {8}\},\n/gm;
+  const kept = block[0].replace(entry, (text, name) => (imported.has(name) ? text : ''));
+  return js.replace(block[0], kept);
+}
+
 for (const wasmName of readdirSync(staging).filter((f) => f.endsWith('_bg.wasm'))) {
   const stem = wasmName.slice(0, -'_bg.wasm'.length);
   const jsPath = join(staging, `${stem}.js`);
   if (!existsSync(jsPath)) fail(`${wasmName} has no glue ${stem}.js`);
   const wasmPath = join(staging, wasmName);
+  let wasm = readFileSync(wasmPath);
   let js = readFileSync(jsPath, 'utf8');
+  [wasm, js] = dropDeadClasses(wasm, js, stem);
   // The glue hands the wasm its imports under its own file name.
   const glue = js.match(/"(\.\/[^"]+_bg\.js)": import0/)?.[1];
   if (!glue) fail(`${stem}.js: no import object found (wasm-bindgen's glue changed?)`);
-  const [wasm, renames] = renameImports(readFileSync(wasmPath), glue);
+  let renames;
+  [wasm, renames] = renameImports(wasm, glue);
+  js = dropUnusedImports(js, renames, stem);
   for (const [from, to] of renames) {
     const at = js.indexOf(`${from}:`);
     if (at < 0 || js.indexOf(`${from}:`, at + 1) >= 0) fail(`${stem}.js does not hold ${from} exactly once`);
