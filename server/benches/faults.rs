@@ -373,11 +373,14 @@ fn print_report(
     println!("### Malformed, slow and dropped requests");
     println!();
     println!(
-        "An in-process server with {SLOTS} in-flight slots and a body idle timeout of {} (the default is {} s). \
+        "An in-process server with {SLOTS} in-flight slots, a body idle timeout of {} (the default is {} s) \
+         and a header-read timeout of {} (the default is {} s). \
          After each client below, a normal claim by another user must be answered 200 at once; \
          `GET /api/v1/status` was polled {} times meanwhile, {} failed.",
         ms(BODY_IDLE),
         maeum_server::guard::DEFAULT_BODY_IDLE_TIMEOUT.as_secs(),
+        ms(HEADER_READ),
+        maeum_server::conn::DEFAULT_HEADER_READ_TIMEOUT.as_secs(),
         bad.status_polls,
         bad.status_failures.len()
     );

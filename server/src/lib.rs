@@ -10,6 +10,7 @@ pub mod business;
 pub mod campaign;
 pub mod cli;
 pub mod clock;
+pub mod conn;
 pub mod db;
 pub mod dist;
 pub mod guard;
@@ -48,6 +49,8 @@ pub struct Config {
     pub max_in_flight: usize,
     /// Longest pause inside a request body before the request is dropped and its slot freed.
     pub body_idle_timeout: std::time::Duration,
+    /// Longest wait for a request head before the connection is closed.
+    pub header_read_timeout: std::time::Duration,
     /// Per-user limit on the claim endpoints; `None` turns it off.
     pub rate_limit: Option<RateLimit>,
     /// Most evidence uploads one user may store.
@@ -74,6 +77,7 @@ impl Config {
             clock: Arc::new(Clock::system()),
             max_in_flight: guard::DEFAULT_MAX_IN_FLIGHT,
             body_idle_timeout: guard::DEFAULT_BODY_IDLE_TIMEOUT,
+            header_read_timeout: conn::DEFAULT_HEADER_READ_TIMEOUT,
             rate_limit: Some(RateLimit::default()),
             upload_quota: DEFAULT_UPLOAD_QUOTA,
             allow_origins: Vec::new(),
@@ -252,18 +256,15 @@ pub async fn start(config: Config) -> Result<Server, String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    use axum::serve::ListenerExt as _;
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
     let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await
-    });
+    let task = tokio::spawn(conn::serve(
+        listener,
+        app,
+        config.header_read_timeout,
+        async {
+            let _ = rx.await;
+        },
+    ));
     Ok(Server {
         addr,
         clock: config.clock,

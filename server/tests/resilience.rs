@@ -630,3 +630,28 @@ async fn a_sigkill_loses_no_acknowledged_claim_and_retries_replay() {
     );
     drop(proc2);
 }
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_request_head_is_disconnected() {
+    use tokio::io::AsyncReadExt;
+    let s = TestServer::start_with(|c| c.header_read_timeout = Duration::from_millis(300)).await;
+    let mut slow = tokio::net::TcpStream::connect(s.server.addr())
+        .await
+        .unwrap();
+    // Half a request head, then nothing (a slowloris client).
+    slow.write_all(b"GET /api/v1/status HTTP/1.1\r\nHost: localhost\r\n")
+        .await
+        .unwrap();
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(10), slow.read_to_end(&mut rest)).await;
+    assert!(
+        matches!(closed, Ok(Ok(_))),
+        "the server closes the connection: {closed:?}"
+    );
+    // Nothing was answered for a request that never arrived, and the server
+    // still serves everyone else, also on a connection it kept alive.
+    let head = String::from_utf8_lossy(&rest);
+    assert!(!head.contains("200 OK"), "{head}");
+    assert_eq!(s.get("/api/v1/status", None).await.status(), 200);
+    assert_eq!(s.get("/api/v1/status", None).await.status(), 200);
+}

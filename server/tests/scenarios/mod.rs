@@ -1389,6 +1389,8 @@ impl MalformedReport {
 
 /// How long a stalled request body may send nothing before the server gives up on it.
 pub const BODY_IDLE: Duration = Duration::from_millis(800);
+/// How long a client may take to send a request head before the server closes it.
+pub const HEADER_READ: Duration = Duration::from_millis(800);
 pub const SLOTS: usize = 6;
 
 struct Target {
@@ -1515,6 +1517,7 @@ pub async fn malformed() -> Res<MalformedReport> {
     let mut config = maeum_server::Config::new(dir.path().join("data"));
     config.max_in_flight = SLOTS;
     config.body_idle_timeout = BODY_IDLE;
+    config.header_read_timeout = HEADER_READ;
     let server = maeum_server::start(config).await?;
     let t = Arc::new(Target {
         server,
@@ -1709,9 +1712,11 @@ pub async fn malformed() -> Res<MalformedReport> {
             others_fine: t.others_fine().await,
         });
     }
-    // Many connections that never finish their headers (slowloris): they hold no slot.
+    // Many connections that never finish their headers (slowloris): they hold
+    // no slot, and the server closes them once the header-read timeout passes.
     {
         let head = t.claim_head("loris", 10, b"");
+        let opened = Instant::now();
         let mut held = Vec::new();
         for _ in 0..64 {
             held.push(t.raw(&head[..40]).await?);
@@ -1720,11 +1725,22 @@ pub async fn malformed() -> Res<MalformedReport> {
         for _ in 0..SLOTS * 2 {
             fine &= t.others_fine().await;
         }
-        drop(held);
+        let mut closed = 0;
+        for conn in &mut held {
+            let mut rest = Vec::new();
+            let read = tokio::time::timeout(HEADER_READ * 5, conn.read_to_end(&mut rest)).await;
+            closed += usize::from(read.is_ok());
+        }
+        let after = opened.elapsed();
         cases.push(Case {
             name: "64 connections that never finish their headers",
-            seen: format!("{} normal claims answered 200 meanwhile", SLOTS * 2),
-            ok: fine,
+            seen: format!(
+                "{} normal claims answered 200 meanwhile; {closed} of 64 closed by the server, \
+                 all within {} ms",
+                SLOTS * 2,
+                after.as_millis()
+            ),
+            ok: fine && closed == 64,
             others_fine: fine,
         });
     }
