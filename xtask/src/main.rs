@@ -1,9 +1,10 @@
-//! One entry point for the project: `cargo xtask <setup|dev|test|bench|build>`.
+//! One entry point for the project: `cargo xtask <setup|dev|test|bench|build|size>`.
 //!
 //! Std only, so it compiles in seconds on a fresh machine. Every step that
 //! installs something first checks whether it is already there.
 
 mod setup;
+mod size;
 mod steps;
 
 use std::process::ExitCode;
@@ -15,7 +16,8 @@ const USAGE: &str = "usage: cargo xtask <command>
           [--addr 127.0.0.1:8080]
   test    set up and run every test layer (contract, server, browser components, release bundle, end-to-end)
   bench   set up, build the release bundle and print sizes and server throughput (writes docs/perf.md)
-  build   set up and build the release bundle into dist/";
+  build   set up and build the release bundle into dist/
+  size    where the package wasm's bytes go, by crate, next to the hello-world floor (needs twiggy; installs it)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,6 +27,7 @@ fn main() -> ExitCode {
         Some("test") => steps::test(),
         Some("bench") => steps::bench(),
         Some("build") => setup::all().and_then(|_| steps::build_release()),
+        Some("size") => steps::size(),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

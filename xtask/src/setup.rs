@@ -189,6 +189,14 @@ fn ensure_npm() -> Result {
 }
 
 /// Lighthouse lives in its own npm project: only the bench needs it.
+/// twiggy, for `cargo xtask size` (the wasm breakdown) only.
+pub fn ensure_twiggy() -> Result {
+    if version_of("twiggy").is_some() {
+        return Ok(());
+    }
+    run(cmd("cargo").args(["install", "twiggy", "--version", "0.8.0", "--locked"]))
+}
+
 pub fn ensure_lighthouse() -> Result {
     let dir = root().join("xtask/lighthouse");
     if dir.join("node_modules/lighthouse").exists() {
