@@ -17,7 +17,7 @@ const USAGE: &str = "usage: cargo xtask <command>
   test    set up and run every test layer (contract, server, browser components, release bundle, end-to-end)
   bench   set up, build the release bundle and print sizes and server throughput (writes docs/perf.md)
   build   set up and build the release bundle into dist/
-  size    where the package wasm's bytes go, by crate, next to the hello-world floor (needs twiggy; installs it)";
+  size    where the package wasm's bytes go, by crate, next to the floor's (needs twiggy; installs it)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -1,7 +1,7 @@
 //! `cargo xtask size`: where the package wasm's bytes go, by crate, next to
-//! the hello-world floor's and a one-signal counter's. Each is built like its release bundle
-//! (release profile, wasm-bindgen, wasm-opt -Oz with the same flags) but with
-//! its function names kept, then measured with twiggy.
+//! the floor's (the Leptos counter in xtask/hello-floor). Each is built like
+//! its release bundle (release profile, wasm-bindgen, wasm-opt -Oz with the
+//! same flags) but with its function names kept, then measured with twiggy.
 
 use crate::setup::{self, cmd, root, run, Result};
 use std::path::{Path, PathBuf};
@@ -26,22 +26,11 @@ const WASM_OPT: &[&str] = &[
 pub fn breakdown() -> Result<String> {
     setup::ensure_twiggy()?;
     let app = named_wasm(&["--bin", "maeum"], "maeum")?;
-    let floor = named_wasm(
-        &["-p", "hello-floor", "--bin", "hello-floor"],
-        "hello-floor",
-    )?;
-    let counter = named_wasm(
-        &["-p", "hello-floor", "--bin", "counter-floor"],
-        "counter-floor",
-    )?;
+    let floor = named_wasm(&["-p", "hello-floor"], "hello-floor")?;
     let out = cmd("node")
         .arg(root().join("xtask/wasm-breakdown.mjs"))
         .arg(format!("package={}", twiggy_csv(&app)?.display()))
-        .arg(format!(
-            "hello-world floor={}",
-            twiggy_csv(&floor)?.display()
-        ))
-        .arg(format!("counter={}", twiggy_csv(&counter)?.display()))
+        .arg(format!("floor={}", twiggy_csv(&floor)?.display()))
         .output()
         .map_err(|e| format!("node: {e}"))?;
     if !out.status.success() {
