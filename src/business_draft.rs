@@ -600,19 +600,39 @@ fn has_answers(reached: Step, brn: &str, business_name: &str) -> bool {
     reached > Step::Info || !brn.is_empty() || !business_name.is_empty()
 }
 
-/// [`Draft::started`] of the saved draft, read without building it (the
-/// package bundle carries no draft code).
-pub fn saved_draft_started() -> bool {
+/// What the package page says about the saved draft.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SavedDraft {
+    /// Nothing typed yet (or nothing readable).
+    None,
+    /// Answers typed, not submitted ([`Draft::started`]).
+    Started,
+    /// Submitted while offline and not sent yet: it goes when `/business` opens.
+    Queued,
+}
+
+/// The saved draft's [`SavedDraft`], read without building it (the package
+/// bundle carries no draft code).
+pub fn saved_draft() -> SavedDraft {
     let Some(v) = read(local(), DRAFT_KEY).map(|raw| parsed(&raw)) else {
-        return false;
+        return SavedDraft::None;
     };
+    if field::<u32>(&v, "v") != Some(DRAFT_VERSION) {
+        return SavedDraft::None;
+    }
+    if field::<bool>(&v, "queued") == Some(true) && !text(&v, "key").is_empty() {
+        return SavedDraft::Queued;
+    }
     let reached = field::<String>(&v, "reached").and_then(|s| Step::from_slug(&s));
-    field::<u32>(&v, "v") == Some(DRAFT_VERSION)
-        && has_answers(
-            reached.unwrap_or_default(),
-            &text(&v, "brn"),
-            &text(&v, "business_name"),
-        )
+    if has_answers(
+        reached.unwrap_or_default(),
+        &text(&v, "brn"),
+        &text(&v, "business_name"),
+    ) {
+        SavedDraft::Started
+    } else {
+        SavedDraft::None
+    }
 }
 
 /// The saved draft (with the account number of this tab), or a fresh one.

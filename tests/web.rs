@@ -1038,4 +1038,29 @@ mod business {
         maeum::business_draft::clear();
         assert_eq!(maeum::business_draft::load(), Draft::fresh());
     }
+
+    #[wasm_bindgen_test]
+    fn the_package_page_reads_whether_a_saved_claim_is_started_or_waiting_to_be_sent() {
+        use maeum::business_draft::{clear, save, saved_draft, SavedDraft};
+        clear();
+        assert_eq!(saved_draft(), SavedDraft::None);
+        let mut d = Draft::fresh();
+        save(&d);
+        assert_eq!(saved_draft(), SavedDraft::None, "nothing typed yet");
+        d.business_name = "카카오 분식".into();
+        save(&d);
+        assert_eq!(saved_draft(), SavedDraft::Started);
+        d.queued = true;
+        save(&d);
+        assert_eq!(
+            saved_draft(),
+            SavedDraft::Started,
+            "queued without an idempotency key cannot be sent as it was"
+        );
+        d.key = "k-1".into();
+        save(&d);
+        assert_eq!(saved_draft(), SavedDraft::Queued);
+        clear();
+        assert_eq!(saved_draft(), SavedDraft::None);
+    }
 }

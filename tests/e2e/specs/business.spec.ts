@@ -160,3 +160,28 @@ test('offline at submit: queued on the phone, filed exactly once when back onlin
   await expect(page.getByTestId('receipt-support')).toContainText('30,000원');
   expect(claimsFiled(server)).toBe(1);
 });
+
+test('a claim queued and left is named on the package page, and its link sends it', async ({ page, server }) => {
+  await start(page, server, 'left-shop');
+  await fillBusiness(page);
+  await fillDamage(page, '100000');
+  await finishAfterEvidence(page);
+  // The network drops the submit: queued on the phone.
+  await page.route('**/api/v1/damage-claims', (route) => route.abort('internetdisconnected'));
+  await page.getByTestId('submit').click();
+  await expect(page.getByTestId('submit-queued')).toBeVisible();
+  // The user goes back to the banner's page instead of waiting.
+  await page.goto(`${server.url}/`);
+  await expect(page.getByTestId('business-entry-text')).toHaveText(/아직 보내지 못한 피해 지원 신청이 있어요/);
+  await expect(page.getByTestId('business-link')).toHaveText('피해 지원 신청 보내기');
+  await expectAccessible(page);
+  expect(claimsFiled(server)).toBe(0);
+  await page.unroute('**/api/v1/damage-claims');
+  await page.getByTestId('business-link').click();
+  await expect(page.getByTestId('receipt-no')).toBeVisible({ timeout: 20_000 });
+  expect(claimsFiled(server)).toBe(1);
+  // Sent: the package page no longer speaks of it.
+  await page.goto(`${server.url}/`);
+  await expect(page.getByTestId('business-link')).toHaveText('피해 지원 신청하기');
+  await expect(page.getByTestId('receipt-link')).toHaveCount(1);
+});
