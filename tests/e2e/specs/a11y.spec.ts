@@ -102,6 +102,26 @@ test('text at 200% on a 320 px screen needs no sideways scrolling', async ({ pag
   expect(overflow).toBeLessThanOrEqual(0);
 });
 
+test('with reduced motion asked for, spinners stop and taps do not move', async ({ page, server }) => {
+  await page.emulateMedia({ reducedMotion: 'reduce' });
+  // The static shell's spinner, before the wasm takes over.
+  await page.route('**/*.wasm', () => {});
+  await page.goto(`${server.url}/`);
+  const motion = await page.locator('[data-testid=loading] .spinner').evaluate((e) => {
+    const s = getComputedStyle(e);
+    return { iterations: s.animationIterationCount, duration: parseFloat(s.animationDuration) };
+  });
+  expect(motion.iterations).toBe('1');
+  expect(motion.duration).toBeLessThan(0.01);
+  const transition = await page.evaluate(() => {
+    const b = document.createElement('button');
+    b.className = 'btn';
+    document.body.append(b);
+    return getComputedStyle(b).transitionDuration;
+  });
+  expect(transition).toBe('0s');
+});
+
 test('a webview without WebAssembly gets a Korean page that says what to do', async ({ page, server, pageErrors }) => {
   await page.addInitScript(() => { delete (window as any).WebAssembly; });
   await server.open(page, 'old-phone');
