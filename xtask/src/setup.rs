@@ -188,8 +188,7 @@ fn ensure_npm() -> Result {
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))
 }
 
-/// Lighthouse lives in its own npm project: only the bench needs it.
-/// twiggy, for `cargo xtask size` (the wasm breakdown) only.
+/// twiggy, for the wasm breakdown (`cargo xtask size` and `bench`) only.
 pub fn ensure_twiggy() -> Result {
     if version_of("twiggy").is_some() {
         return Ok(());
@@ -197,6 +196,7 @@ pub fn ensure_twiggy() -> Result {
     run(cmd("cargo").args(["install", "twiggy", "--version", "0.8.0", "--locked"]))
 }
 
+/// Lighthouse lives in its own npm project: only the bench needs it.
 pub fn ensure_lighthouse() -> Result {
     let dir = root().join("xtask/lighthouse");
     if dir.join("node_modules/lighthouse").exists() {
