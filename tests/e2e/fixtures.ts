@@ -78,6 +78,17 @@ export async function expectAccessible(page: Page): Promise<void> {
   expect(violations).toEqual([]);
 }
 
+/** Screenshots `name` at the current size into docs/screenshots/, light and
+ *  dark, checking accessibility (contrast included) in both themes. */
+export async function shoot(page: Page, name: string): Promise<void> {
+  for (const scheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await expectAccessible(page);
+    await page.screenshot({ path: `../../docs/screenshots/${name}-${scheme}.png` });
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+}
+
 type Fixtures = { server: Server; pageErrors: string[] };
 
 export const test = base.extend<Fixtures>({

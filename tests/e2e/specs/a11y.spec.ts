@@ -1,18 +1,7 @@
 // Issue 6: usable by everyone, in every state, on a small phone, light and dark;
 // and the screenshots of each main state for docs/screenshots/.
-import { test, expect, expectAccessible, Server } from '../fixtures';
+import { test, expect, expectAccessible, shoot, Server } from '../fixtures';
 import type { Page } from '@playwright/test';
-
-const SHOTS = '../../docs/screenshots';
-
-async function shoot(page: Page, name: string) {
-  for (const scheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme: scheme });
-    await expectAccessible(page); // contrast is checked in both themes
-    await page.screenshot({ path: `${SHOTS}/${name}-${scheme}.png` });
-  }
-  await page.emulateMedia({ colorScheme: 'light' });
-}
 
 /** Every visible button and link is at least 44×44 CSS px. */
 async function expectLargeTargets(page: Page) {
@@ -129,8 +118,7 @@ test('a webview without WebAssembly gets a Korean page that says what to do', as
   await expect(fallback).toBeVisible();
   await expect(fallback).toContainText('업데이트');
   await expect(fallback).toContainText('다른 브라우저');
-  await expectAccessible(page);
-  await page.screenshot({ path: `${SHOTS}/no-wasm-light.png` });
+  await shoot(page, 'no-wasm');
   pageErrors.length = 0; // the failed start is logged on purpose
 });
 

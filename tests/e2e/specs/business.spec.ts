@@ -1,6 +1,6 @@
 // Issue 4: a small business files a damage claim with real evidence files,
 // against the reference server, and nothing is lost on the way.
-import { test, expect, expectAccessible, type Server } from '../fixtures';
+import { test, expect, expectAccessible, shoot, type Server } from '../fixtures';
 import { png, pdf, jpeg } from '../files';
 import type { Page } from '@playwright/test';
 
@@ -61,7 +61,7 @@ test('the whole journey with real files, errors shown, a change made, then the r
   await next(page);
   await expect(page.getByTestId('error-summary')).toBeFocused();
   await expect(page).toHaveTitle(/^오류: /);
-  await expectAccessible(page);
+  await shoot(page, 'business-errors');
   await page.fill('#f-brn', '124-81-00997');
   await next(page);
   await expect(page.locator('#f-brn-error')).toContainText('사업자등록번호');
@@ -83,6 +83,7 @@ test('the whole journey with real files, errors shown, a change made, then the r
   await upload(page, 'bankbook', '통장.jpg', 'image/jpeg', Buffer.from('MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00', 'latin1'));
   await expect(page.locator('[data-testid=evidence-file][data-state=done]')).toHaveCount(3, { timeout: 20_000 });
   await expect(page.locator('[data-testid=evidence-file][data-state=refused]')).toHaveCount(1);
+  await shoot(page, 'business-evidence');
   await page.locator('[data-testid=evidence-file][data-state=refused] [data-testid=file-remove]').click();
   await expectAccessible(page);
   await finishAfterEvidence(page);
@@ -94,21 +95,20 @@ test('the whole journey with real files, errors shown, a change made, then the r
   await next(page);
   await expect(step(page, 'check')).toBeVisible();
   await expect(page.getByTestId('answer-representative')).toContainText('이카카오');
-  await expectAccessible(page);
+  await shoot(page, 'business-check');
 
   await page.getByTestId('submit').dblclick();
   await expect(page.getByTestId('receipt-no')).toBeVisible({ timeout: 20_000 });
   await expect(page.getByTestId('receipt-support')).toContainText('검토');
   expect(claimsFiled(server)).toBe(1);
-  await expectAccessible(page);
-  await page.emulateMedia({ colorScheme: 'light' });
-  await page.screenshot({ path: '../../docs/screenshots/business-receipt-light.png' });
+  await shoot(page, 'business-receipt');
 
   const receipt = (await page.getByTestId('receipt-no').innerText()).trim();
   server.admin('claims', 'reject', receipt, '--reason', '매출 감소 증빙이 흐려서 읽을 수 없어요');
   await page.getByTestId('status-link').click();
   await expect(page.locator('[data-testid=claim-status]')).toHaveAttribute('data-status', 'rejected');
   await expect(page.getByTestId('claim-reason')).toContainText('흐려서');
+  await shoot(page, 'business-status');
 
   // Channel cash, once per business.
   await page.goto(`${server.url}/business/cash`);

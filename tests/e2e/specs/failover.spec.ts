@@ -1,6 +1,6 @@
 // Issue 5: two API servers on one database; the first dies mid-claim, the
 // claim completes through the second, exactly once, and the user sees no error.
-import { test, expect, Server } from '../fixtures';
+import { test, expect, shoot, Server } from '../fixtures';
 
 test('the claim completes through the second backend when the first is killed mid-claim', async ({ page, server }) => {
   const a = await Server.start(['--allow-origin', server.url], { dataDir: server.dataDir });
@@ -35,7 +35,7 @@ test('the claim completes through the second backend when the first is killed mi
 });
 
 test('a crowd on the claim path shows the waiting state, then grants', async ({ page, server }) => {
-  let busy = 2;
+  let busy = 4;
   await page.route('**/api/v1/claims', (route) =>
     busy-- > 0
       ? route.fulfill({
@@ -50,6 +50,7 @@ test('a crowd on the claim path shows the waiting state, then grants', async ({ 
   const waiting = page.getByTestId('waiting');
   await expect(waiting).toContainText('접속자가 많아 순서대로 처리하고 있어요');
   await expect(waiting).toContainText('42');
+  await shoot(page, 'waiting');
   await expect(page.getByTestId('error-notice')).toHaveCount(0);
   await expect(card).toHaveAttribute('data-state', 'claimed', { timeout: 30_000 });
 });
