@@ -389,20 +389,6 @@ type RawClaim = (
     Option<String>,
 );
 
-fn raw_claim(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawClaim> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-    ))
-}
-
 fn build_claim(raw: RawClaim) -> DbResult<DamageClaimRow> {
     let (receipt_no, user_id, status, brn, business_name, loss, support, at, reason) = raw;
     let support: Support = serde_json::from_str(&support).map_err(|e| {
@@ -428,7 +414,7 @@ pub fn damage_claim(conn: &Connection, receipt_no: &str) -> DbResult<Option<Dama
         .prepare_cached(&format!(
             "SELECT {CLAIM_COLUMNS} FROM damage_claims WHERE receipt_no = ?1"
         ))?
-        .query_row([receipt_no], raw_claim)
+        .query_row([receipt_no], |r| RawClaim::try_from(r))
         .optional()?;
     raw.map(build_claim).transpose()
 }
@@ -449,7 +435,7 @@ pub fn list_damage_claims(conn: &Connection) -> DbResult<Vec<DamageClaimRow>> {
         "SELECT {CLAIM_COLUMNS} FROM damage_claims ORDER BY submitted_at, receipt_no"
     ))?;
     let raws = stmt
-        .query_map([], raw_claim)?
+        .query_map([], |r| RawClaim::try_from(r))?
         .collect::<Result<Vec<_>, _>>()?;
     raws.into_iter().map(build_claim).collect()
 }

@@ -381,19 +381,6 @@ type RawItem = (
     i64,
 );
 
-fn item_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawItem> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-    ))
-}
-
 fn build_item(raw: RawItem) -> DbResult<ItemRow> {
     let (id, kind, title, price, validity, code_prefix, cap, granted) = raw;
     let validity: Validity = serde_json::from_str(&validity)
@@ -415,7 +402,7 @@ pub fn items(conn: &Connection) -> DbResult<Vec<ItemRow>> {
         "SELECT {ITEM_COLUMNS} FROM items ORDER BY position"
     ))?;
     let raws = stmt
-        .query_map([], item_from_row)?
+        .query_map([], |r| RawItem::try_from(r))?
         .collect::<Result<Vec<_>, _>>()?;
     raws.into_iter().map(build_item).collect()
 }
@@ -423,7 +410,7 @@ pub fn items(conn: &Connection) -> DbResult<Vec<ItemRow>> {
 fn item(conn: &Connection, id: &str) -> DbResult<Option<ItemRow>> {
     let raw = conn
         .prepare_cached(&format!("SELECT {ITEM_COLUMNS} FROM items WHERE id = ?1"))?
-        .query_row([id], item_from_row)
+        .query_row([id], |r| RawItem::try_from(r))
         .optional()?;
     raw.map(build_item).transpose()
 }
