@@ -395,7 +395,7 @@ pub fn bench() -> Result {
         "# Performance\n\nEvery figure below comes from one run of `cargo xtask bench` on the project's machine \
          (2 cores; release bundle built with `MAEUM_RELEASE_AT={DEMO_RELEASE_AT}` unless set; served by the \
          reference server with compression on loopback). Regenerate after any change that can move them.\n\n\
-         ## Lighthouse 12.2.3, mobile profile (simulated slow 4G, 4x CPU), median of 3\n\n{table}\n\
+         ## Lighthouse 12.2.3, mobile profile (simulated slow 4G, 4x CPU), median of 5\n\n{table}\n\
          `landing` is `/` with no token (static shell, then the open-from-app page); `package` is the open \
          package with six items; `teaser` is the same bundle against a server a day before release; \
          `business` is the first step of the small-business form (its own bundle). \
