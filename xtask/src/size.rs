@@ -4,6 +4,7 @@
 //! same flags) but with its function names kept, then measured with twiggy.
 
 use crate::setup::{self, cmd, root, run, Result};
+use crate::steps::stdout_of;
 use std::path::{Path, PathBuf};
 
 /// What trunk gives wasm-opt for both bundles (see index.html), plus the
@@ -27,19 +28,12 @@ pub fn breakdown() -> Result<String> {
     setup::ensure_twiggy()?;
     let app = named_wasm(&["--bin", "maeum"], "maeum")?;
     let floor = named_wasm(&["-p", "hello-floor"], "hello-floor")?;
-    let out = cmd("node")
-        .arg(root().join("xtask/wasm-breakdown.mjs"))
-        .arg(format!("package={}", twiggy_csv(&app)?.display()))
-        .arg(format!("floor={}", twiggy_csv(&floor)?.display()))
-        .output()
-        .map_err(|e| format!("node: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "wasm-breakdown.mjs failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    stdout_of(
+        cmd("node")
+            .arg(root().join("xtask/wasm-breakdown.mjs"))
+            .arg(format!("package={}", twiggy_csv(&app)?.display()))
+            .arg(format!("floor={}", twiggy_csv(&floor)?.display())),
+    )
 }
 
 /// Builds `target` for the browser and returns its optimized wasm, names kept.
@@ -70,18 +64,12 @@ fn named_wasm(target: &[&str], name: &str) -> Result<PathBuf> {
 }
 
 fn twiggy_csv(wasm: &Path) -> Result<PathBuf> {
-    let out = cmd("twiggy")
-        .args(["top", "-n", "1000000", "--format", "csv"])
-        .arg(wasm)
-        .output()
-        .map_err(|e| format!("twiggy: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "twiggy failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let csv = wasm.with_extension("csv");
-    std::fs::write(&csv, &out.stdout).map_err(|e| format!("{}: {e}", csv.display()))?;
-    Ok(csv)
+    let csv = stdout_of(
+        cmd("twiggy")
+            .args(["top", "-n", "1000000", "--format", "csv"])
+            .arg(wasm),
+    )?;
+    let path = wasm.with_extension("csv");
+    std::fs::write(&path, csv).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path)
 }

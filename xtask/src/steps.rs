@@ -267,7 +267,8 @@ fn wasm_bytes(dir: &std::path::Path) -> Result<u64> {
         .ok_or_else(|| format!("no .wasm in {}", dir.display()))
 }
 
-fn stdout_of(c: &mut Command) -> Result<String> {
+/// Runs `c` and returns what it printed; a failure carries its stderr.
+pub fn stdout_of(c: &mut Command) -> Result<String> {
     eprintln!("xtask: $ {c:?}");
     let out = c.output().map_err(|e| format!("{c:?}: {e}"))?;
     if !out.status.success() {
