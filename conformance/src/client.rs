@@ -160,7 +160,9 @@ impl Req<'_> {
 
     pub fn send(self) -> Result<Exchange, Failure> {
         let c = self.client;
-        let mut req = c.http.request(self.method.clone(), format!("{}{}", c.base, self.path));
+        let mut req = c
+            .http
+            .request(self.method.clone(), format!("{}{}", c.base, self.path));
         for (k, v) in &self.headers {
             req = req.header(k, v);
         }
@@ -307,10 +309,16 @@ impl Client {
             .err(),
         };
         audit.schema.note(schema, x);
-        if let Some(Ok(documented)) = route.map(|r| openapi::content_types(r, &x.method, x.status)) {
+        if let Some(Ok(documented)) = route.map(|r| openapi::content_types(r, &x.method, x.status))
+        {
             if !documented.is_empty() {
-                let essence = content_type
-                    .map(|ct| ct.split(';').next().unwrap_or(ct).trim().to_ascii_lowercase());
+                let essence = content_type.map(|ct| {
+                    ct.split(';')
+                        .next()
+                        .unwrap_or(ct)
+                        .trim()
+                        .to_ascii_lowercase()
+                });
                 let ok = essence.as_ref().is_some_and(|e| documented.contains(e));
                 audit.content_type.note(
                     (!ok).then(|| {
@@ -326,14 +334,19 @@ impl Client {
             }
         }
         let no_store = x.headers.get_all("cache-control").iter().any(|v| {
-            v.to_str()
-                .is_ok_and(|v| v.split(',').any(|d| d.trim().eq_ignore_ascii_case("no-store")))
+            v.to_str().is_ok_and(|v| {
+                v.split(',')
+                    .any(|d| d.trim().eq_ignore_ascii_case("no-store"))
+            })
         });
-        audit
-            .no_store
-            .note((!no_store).then(|| "no `Cache-Control: no-store`".to_string()), x);
+        audit.no_store.note(
+            (!no_store).then(|| "no `Cache-Control: no-store`".to_string()),
+            x,
+        );
         if matches!(x.status, 429 | 503) {
-            let ok = x.header("retry-after").is_some_and(|v| v.trim().parse::<u64>().is_ok());
+            let ok = x
+                .header("retry-after")
+                .is_some_and(|v| v.trim().parse::<u64>().is_ok());
             audit.retry_after.note(
                 (!ok).then(|| format!("a {} without `Retry-After: SECONDS`", x.status)),
                 x,

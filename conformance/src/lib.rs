@@ -69,7 +69,11 @@ impl Kit {
 
     /// Something unique to this run (for ids that must not exist).
     pub fn unique(&self, what: &str) -> String {
-        format!("{what}-{}-{}", self.run, self.counter.fetch_add(1, Ordering::SeqCst))
+        format!(
+            "{what}-{}-{}",
+            self.run,
+            self.counter.fetch_add(1, Ordering::SeqCst)
+        )
     }
 
     pub fn has_admin(&self) -> bool {
@@ -190,7 +194,9 @@ pub fn run(config: Config) -> Result<Report, String> {
             millis: started.elapsed().as_millis(),
         });
     }
-    report.results.extend(checks::audited(&kit.http.audit_so_far()));
+    report
+        .results
+        .extend(checks::audited(&kit.http.audit_so_far()));
     report.users = kit.users_used();
     Ok(report)
 }

@@ -17,7 +17,12 @@ struct Cli {
     #[arg(long)]
     base: String,
     /// Prints a bearer token for a user id, e.g. 'maeum-server token {user} --data-dir DIR'
-    #[arg(long, value_name = "COMMAND {user}", required_unless_present = "tokens", conflicts_with = "tokens")]
+    #[arg(
+        long,
+        value_name = "COMMAND {user}",
+        required_unless_present = "tokens",
+        conflicts_with = "tokens"
+    )]
     token_cmd: Option<String>,
     /// `user token` per line, users never used before (the kit says how many it needs)
     #[arg(long, value_name = "FILE")]

@@ -196,13 +196,21 @@ pub fn check_answer(route: &str, method: &str, a: &Answer<'_>) -> Result<Value, 
         }
         return Ok(Value::Null);
     };
-    let essence = a
-        .content_type
-        .map(|ct| ct.split(';').next().unwrap_or(ct).trim().to_ascii_lowercase());
+    let essence = a.content_type.map(|ct| {
+        ct.split(';')
+            .next()
+            .unwrap_or(ct)
+            .trim()
+            .to_ascii_lowercase()
+    });
     let media = essence
         .as_deref()
         .and_then(|ct| content.get(ct))
-        .or_else(|| (content.len() == 1).then(|| content.values().next()).flatten())
+        .or_else(|| {
+            (content.len() == 1)
+                .then(|| content.values().next())
+                .flatten()
+        })
         .ok_or_else(|| {
             format!(
                 "{method} {route} {status}: content type {:?} not documented",
@@ -215,7 +223,12 @@ pub fn check_answer(route: &str, method: &str, a: &Answer<'_>) -> Result<Value, 
             clip(a.body)
         )
     })?;
-    validate(spec(), &media["schema"], &value, &format!("{method} {route} {status}"))?;
+    validate(
+        spec(),
+        &media["schema"],
+        &value,
+        &format!("{method} {route} {status}"),
+    )?;
     Ok(value)
 }
 
@@ -274,13 +287,23 @@ mod tests {
             headers: headers.iter().map(|h| h.to_string()).collect(),
             body,
         };
-        let ok = answer(401, Some("application/problem+json"), &["www-authenticate"], problem);
+        let ok = answer(
+            401,
+            Some("application/problem+json"),
+            &["www-authenticate"],
+            problem,
+        );
         assert!(check_answer("/v1/package", "GET", &ok).is_ok());
         let no_header = answer(401, Some("application/problem+json"), &[], problem);
         assert!(check_answer("/v1/package", "GET", &no_header).is_err());
         let teapot = answer(418, Some("application/problem+json"), &[], problem);
         assert!(check_answer("/v1/package", "GET", &teapot).is_err());
-        let bad = answer(401, Some("application/problem+json"), &["www-authenticate"], "{}");
+        let bad = answer(
+            401,
+            Some("application/problem+json"),
+            &["www-authenticate"],
+            "{}",
+        );
         assert!(check_answer("/v1/package", "GET", &bad).is_err());
         assert_eq!(
             content_types("/v1/package", "GET", 200).unwrap(),

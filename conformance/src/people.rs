@@ -26,8 +26,7 @@ pub enum Tokens {
 impl Tokens {
     /// Reads `user token` lines (blank lines and `#` comments skipped).
     pub fn from_file(path: &std::path::Path) -> Result<Tokens, String> {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let mut pairs = Vec::new();
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();
@@ -60,12 +59,10 @@ impl Tokens {
     pub fn user(&self, id: String) -> Result<User, String> {
         match self {
             Tokens::Command(template) => {
-                let token = run_template(template, "{user}", &[id.clone()])?;
+                let token = run_template(template, "{user}", std::slice::from_ref(&id))?;
                 let token = token.trim().to_string();
                 if token.is_empty() || token.contains(char::is_whitespace) {
-                    return Err(format!(
-                        "--token-cmd printed no single token for {id}"
-                    ));
+                    return Err(format!("--token-cmd printed no single token for {id}"));
                 }
                 Ok(User { id, token })
             }
@@ -141,7 +138,11 @@ mod tests {
 
     #[test]
     fn templates_expand_as_words_or_quoted_inside_one() {
-        let out = run_template("echo {args} --data-dir 'a b'", "{args}", &["cap".into(), "x y".into()]);
+        let out = run_template(
+            "echo {args} --data-dir 'a b'",
+            "{args}",
+            &["cap".into(), "x y".into()],
+        );
         assert_eq!(out.unwrap(), "cap x y --data-dir a b\n");
         let out = run_template("sh -c 'printf %s {user}'", "{user}", &["it's".into()]);
         assert_eq!(out.unwrap(), "it's");

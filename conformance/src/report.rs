@@ -174,24 +174,46 @@ mod tests {
         let r = Report {
             base: "http://x/api".into(),
             results: vec![
-                CheckResult { id: "a.one", group: "a", title: "one", outcome: Outcome::Pass, millis: 1 },
+                CheckResult {
+                    id: "a.one",
+                    group: "a",
+                    title: "one",
+                    outcome: Outcome::Pass,
+                    millis: 1,
+                },
                 CheckResult {
                     id: "a.two",
                     group: "a",
                     title: "two <&>",
-                    outcome: Outcome::Fail(Failure { why: "bad".into(), exchange: Some("> GET /v1/status\n< 500".into()) }),
+                    outcome: Outcome::Fail(Failure {
+                        why: "bad".into(),
+                        exchange: Some("> GET /v1/status\n< 500".into()),
+                    }),
                     millis: 2,
                 },
-                CheckResult { id: "b.three", group: "b", title: "three", outcome: Outcome::Skip("needs --admin-cmd".into()), millis: 0 },
+                CheckResult {
+                    id: "b.three",
+                    group: "b",
+                    title: "three",
+                    outcome: Outcome::Skip("needs --admin-cmd".into()),
+                    millis: 0,
+                },
             ],
             users: 0,
         };
         let text = r.text();
-        assert!(text.contains("FAIL  a.two") && text.contains("        < 500"), "{text}");
+        assert!(
+            text.contains("FAIL  a.two") && text.contains("        < 500"),
+            "{text}"
+        );
         assert!(text.ends_with("1 passed, 1 failed, 1 skipped\n"), "{text}");
         assert_eq!(r.json()["checks"][1]["outcome"], "failed");
         let junit = r.junit();
-        assert!(junit.contains("two &lt;&amp;&gt;") && junit.contains("<skipped message=\"needs --admin-cmd\"/>"), "{junit}");
+        assert!(
+            junit.contains("two &lt;&amp;&gt;")
+                && junit.contains("<skipped message=\"needs --admin-cmd\"/>"),
+            "{junit}"
+        );
         assert_eq!((r.failed(), r.skipped()), (vec!["a.two"], vec!["b.three"]));
     }
 }

@@ -78,7 +78,11 @@ async fn forward(State(p): State<Proxy>, req: Request) -> Result<Response, Statu
     let res = out.send().await.map_err(|_| StatusCode::BAD_GATEWAY)?;
     let status = res.status();
     let mut headers = res.headers().clone();
-    let mut bytes = res.bytes().await.map_err(|_| StatusCode::BAD_GATEWAY)?.to_vec();
+    let mut bytes = res
+        .bytes()
+        .await
+        .map_err(|_| StatusCode::BAD_GATEWAY)?
+        .to_vec();
     headers.remove("content-length");
     let drop = |h: &mut axum::http::HeaderMap, name: &str| {
         h.remove(HeaderName::from_bytes(name.as_bytes()).expect("a header name"));
@@ -87,12 +91,16 @@ async fn forward(State(p): State<Proxy>, req: Request) -> Result<Response, Statu
         Fault::None => {}
         Fault::NoStore => drop(&mut headers, "cache-control"),
         Fault::PlainProblems => {
-            if headers.get("content-type").is_some_and(|v| v == "application/problem+json") {
+            if headers
+                .get("content-type")
+                .is_some_and(|v| v == "application/problem+json")
+            {
                 headers.insert("content-type", HeaderValue::from_static("application/json"));
             }
         }
         Fault::DoubleGrant => {
-            let text = String::from_utf8_lossy(&bytes).replace("\"already_claimed\"", "\"granted\"");
+            let text =
+                String::from_utf8_lossy(&bytes).replace("\"already_claimed\"", "\"granted\"");
             bytes = text.into_bytes();
         }
         Fault::ReplayReformatted => {
@@ -118,7 +126,9 @@ fn backend(fault: Fault) -> Backend {
     let mut config = maeum_server::Config::new(&data_dir);
     config.allow_origins = vec![APP_ORIGIN.to_string()];
     let (server, base) = runtime().block_on(async move {
-        let server = maeum_server::start(config).await.expect("the server starts");
+        let server = maeum_server::start(config)
+            .await
+            .expect("the server starts");
         let proxy = Proxy {
             upstream: server.url(),
             fault,
@@ -178,7 +188,10 @@ fn the_reference_server_passes_every_check_twice_with_the_users_it_announces() {
     assert_eq!(r.skipped(), Vec::<&str>::new(), "{}", r.text());
     let all: Vec<&checks::Check> = checks::ALL.iter().collect();
     assert_eq!(r.users, checks::users_needed(&all, true));
-    assert!(r.text().ends_with(&format!("{} passed, 0 failed, 0 skipped\n", r.results.len())));
+    assert!(r.text().ends_with(&format!(
+        "{} passed, 0 failed, 0 skipped\n",
+        r.results.len()
+    )));
     // New users and businesses each run: a second run against the same backend passes too.
     let again = run_kit(&b, true);
     assert_eq!(failed(&again), set(&[]), "{}", again.text());
@@ -208,13 +221,21 @@ fn fails_exactly(fault: Fault, admin: bool, expected: &[&str], shown: &str) {
     for id in expected {
         assert!(text.contains(&format!("FAIL  {id}")), "{text}");
     }
-    assert!(text.contains(shown), "{fault:?}: the report shows {shown:?}:\n{text}");
+    assert!(
+        text.contains(shown),
+        "{fault:?}: the report shows {shown:?}:\n{text}"
+    );
     assert!(!r.ok());
 }
 
 #[test]
 fn a_backend_without_no_store_fails_the_no_store_check() {
-    fails_exactly(Fault::NoStore, false, &["contract.no-store"], "no `Cache-Control: no-store`");
+    fails_exactly(
+        Fault::NoStore,
+        false,
+        &["contract.no-store"],
+        "no `Cache-Control: no-store`",
+    );
 }
 
 #[test]
@@ -242,7 +263,11 @@ fn a_replay_in_other_bytes_fails_the_replay_checks() {
     fails_exactly(
         Fault::ReplayReformatted,
         false,
-        &["claims.replay", "business.replay", "business.channel-cash-once"],
+        &[
+            "claims.replay",
+            "business.replay",
+            "business.channel-cash-once",
+        ],
         "< idempotent-replayed: true",
     );
 }
@@ -252,7 +277,12 @@ fn a_missing_retry_after_fails_the_checks_that_wait() {
     fails_exactly(
         Fault::NoRetryAfter,
         true,
-        &["gate.pause", "headers.rate-limited", "contract.retry-after", "contract.schema"],
+        &[
+            "gate.pause",
+            "headers.rate-limited",
+            "contract.retry-after",
+            "contract.schema",
+        ],
         "503 paused without Retry-After",
     );
 }

@@ -11,7 +11,13 @@ use sha2::{Digest, Sha256};
 const BOUNDARY: &str = "maeum-conformance-7Q4K93";
 
 /// `POST /v1/uploads` of one file (its name and declared type are the client's claim only).
-fn upload(kit: &Kit, user: &User, name: &str, declared: &str, bytes: &[u8]) -> Result<Exchange, Failure> {
+fn upload(
+    kit: &Kit,
+    user: &User,
+    name: &str,
+    declared: &str,
+    bytes: &[u8],
+) -> Result<Exchange, Failure> {
     let mut body = format!(
         "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: {declared}\r\n\r\n"
     )
@@ -21,13 +27,22 @@ fn upload(kit: &Kit, user: &User, name: &str, declared: &str, bytes: &[u8]) -> R
     kit.http
         .post("/v1/uploads")
         .bearer(&user.token)
-        .header("Content-Type", &format!("multipart/form-data; boundary={BOUNDARY}"))
-        .raw_body(body, format!("(multipart: {name}, {declared}, {} bytes)", bytes.len()))
+        .header(
+            "Content-Type",
+            &format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .raw_body(
+            body,
+            format!("(multipart: {name}, {declared}, {} bytes)", bytes.len()),
+        )
         .send()
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A 1×1 PNG, as an image editor writes it.
@@ -53,7 +68,10 @@ fn pdf(note: &str) -> Vec<u8> {
         out.push_str(&format!("{} 0 obj\n{o}\nendobj\n", i + 1));
     }
     let xref = out.len();
-    out.push_str(&format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1));
+    out.push_str(&format!(
+        "xref\n0 {}\n0000000000 65535 f \n",
+        objects.len() + 1
+    ));
     for off in offsets {
         out.push_str(&format!("{off:010} 00000 n \n"));
     }
@@ -74,7 +92,11 @@ fn executable() -> Vec<u8> {
 /// A valid 사업자등록번호 no one has used: random office and serial, with its check digit.
 fn fresh_brn() -> String {
     loop {
-        let mut d: Vec<u32> = vec![fastrand::u32(1..10), fastrand::u32(0..10), fastrand::u32(1..10)];
+        let mut d: Vec<u32> = vec![
+            fastrand::u32(1..10),
+            fastrand::u32(0..10),
+            fastrand::u32(1..10),
+        ];
         d.extend((0..6).map(|_| fastrand::u32(0..10)));
         const W: [u32; 9] = [1, 3, 7, 1, 3, 7, 1, 3, 5];
         let sum: u32 = d.iter().zip(W).map(|(x, w)| x * w).sum::<u32>() + d[8] * 5 / 10;
@@ -148,7 +170,10 @@ pub const TOO_LARGE: Check = Check {
     run: |kit| {
         let user = kit.user()?;
         let mut big = pdf(&kit.unique("big"));
-        big.resize(maeum_contract::business::MAX_EVIDENCE_BYTES as usize + 1, b' ');
+        big.resize(
+            maeum_contract::business::MAX_EVIDENCE_BYTES as usize + 1,
+            b' ',
+        );
         let x = upload(kit, &user, "big.pdf", "application/pdf", &big)?;
         x.problem(413, "payload_too_large")?;
         Ok(Outcome::Pass)
@@ -175,7 +200,13 @@ pub const PNG_AND_PDF: Check = Check {
                 up["sha256"] == sha256_hex(bytes).as_str()
                     && up["size"] == bytes.len() as u64
                     && up["content_type"] == sniffed,
-                || format!("expected sha256 {}, size {}, {sniffed}", sha256_hex(bytes), bytes.len()),
+                || {
+                    format!(
+                        "expected sha256 {}, size {}, {sniffed}",
+                        sha256_hex(bytes),
+                        bytes.len()
+                    )
+                },
                 &x,
             )?;
         }
@@ -219,15 +250,30 @@ pub const TIERS: Check = Check {
     users: 1,
     run: |kit| {
         let user = kit.user()?;
-        let proof = upload(kit, &user, "sales.pdf", "application/pdf", &pdf(&kit.unique("tiers")))?;
+        let proof = upload(
+            kit,
+            &user,
+            "sales.pdf",
+            "application/pdf",
+            &pdf(&kit.unique("tiers")),
+        )?;
         let proof_id = proof.expect(201)?["id"].clone();
         for (loss, evidence, support) in [
             (300_000, json!([]), json!({"won": 30000})),
             (300_001, json!([]), json!({"won": 50000})),
             (500_000, json!([]), json!({"won": 50000})),
-            (500_001, json!([{"upload_id": proof_id, "category": "sales_loss"}]), json!({"requires_review": true})),
+            (
+                500_001,
+                json!([{"upload_id": proof_id, "category": "sales_loss"}]),
+                json!({"requires_review": true}),
+            ),
         ] {
-            let x = file_claim(kit, &user, &kit.key(), &claim_body(&fresh_brn(), loss, evidence))?;
+            let x = file_claim(
+                kit,
+                &user,
+                &kit.key(),
+                &claim_body(&fresh_brn(), loss, evidence),
+            )?;
             let receipt = x.expect(201)?;
             ensure(
                 receipt["support"] == support && receipt["status"] == "received",
@@ -254,7 +300,12 @@ pub const REPLAY: Check = Check {
         again.expect(201)?;
         ensure(
             again.body == first.body && again.header("idempotent-replayed") == Some("true"),
-            || format!("expected the first answer again with Idempotent-Replayed: true; it was:\n{}", first.body),
+            || {
+                format!(
+                    "expected the first answer again with Idempotent-Replayed: true; it was:\n{}",
+                    first.body
+                )
+            },
             &again,
         )?;
         Ok(Outcome::Pass)
@@ -270,13 +321,28 @@ pub const DUPLICATE: Check = Check {
     run: |kit| {
         let (first_user, second_user) = (kit.user()?, kit.user()?);
         let brn = fresh_brn();
-        let first = file_claim(kit, &first_user, &kit.key(), &claim_body(&brn, 420_000, json!([])))?;
+        let first = file_claim(
+            kit,
+            &first_user,
+            &kit.key(),
+            &claim_body(&brn, 420_000, json!([])),
+        )?;
         let receipt = first.expect(201)?;
-        let x = file_claim(kit, &second_user, &kit.key(), &claim_body(&brn, 100_000, json!([])))?;
+        let x = file_claim(
+            kit,
+            &second_user,
+            &kit.key(),
+            &claim_body(&brn, 100_000, json!([])),
+        )?;
         let p = x.problem(409, "conflict")?;
         ensure(
             p["receipt_no"] == receipt["receipt_no"],
-            || format!("receipt_no must be the first claim's {}", receipt["receipt_no"]),
+            || {
+                format!(
+                    "receipt_no must be the first claim's {}",
+                    receipt["receipt_no"]
+                )
+            },
             &x,
         )?;
         Ok(Outcome::Pass)
@@ -291,7 +357,12 @@ pub const OWNER_ONLY: Check = Check {
     users: 2,
     run: |kit| {
         let (owner, stranger) = (kit.user()?, kit.user()?);
-        let filed = file_claim(kit, &owner, &kit.key(), &claim_body(&fresh_brn(), 420_000, json!([])))?;
+        let filed = file_claim(
+            kit,
+            &owner,
+            &kit.key(),
+            &claim_body(&fresh_brn(), 420_000, json!([])),
+        )?;
         let receipt = filed.expect(201)?;
         let no = receipt["receipt_no"].as_str().unwrap_or_default();
         let path = format!("/v1/damage-claims/{no}");
@@ -301,7 +372,11 @@ pub const OWNER_ONLY: Check = Check {
             || "the owner must see the receipt as filed".into(),
             &mine,
         )?;
-        kit.http.get(&path).bearer(&stranger.token).send()?.problem(404, "not_found")?;
+        kit.http
+            .get(&path)
+            .bearer(&stranger.token)
+            .send()?
+            .problem(404, "not_found")?;
         Ok(Outcome::Pass)
     },
 };

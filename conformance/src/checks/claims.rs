@@ -33,7 +33,13 @@ fn held(kit: &Kit, user: &User, item: &str) -> Result<(usize, Exchange), Failure
 
 /// Sends a claim, and once more after `Retry-After` while the answer is 429 or
 /// 503 (as the app does, with the same key); at most `tries` times.
-fn claim_retrying(kit: &Kit, user: &User, key: &str, item: &str, tries: u32) -> Result<Exchange, Failure> {
+fn claim_retrying(
+    kit: &Kit,
+    user: &User,
+    key: &str,
+    item: &str,
+    tries: u32,
+) -> Result<Exchange, Failure> {
     let mut x = kit.claim(user, key, &[item])?;
     for _ in 1..tries {
         if !matches!(x.status, 429 | 503) {
@@ -61,9 +67,17 @@ pub const GRANT_THEN_ALREADY: Check = Check {
         let user = kit.user()?;
         let first = kit.claim(&user, &kit.key(), &[&item])?;
         first.expect(200)?;
-        ensure(statuses(&first) == ["granted"], || "expected one `granted` result".into(), &first)?;
+        ensure(
+            statuses(&first) == ["granted"],
+            || "expected one `granted` result".into(),
+            &first,
+        )?;
         let claim = first.json()["results"][0]["claim"].clone();
-        ensure(claim["item_id"] == item.as_str(), || "the granted claim names another item".into(), &first)?;
+        ensure(
+            claim["item_id"] == item.as_str(),
+            || "the granted claim names another item".into(),
+            &first,
+        )?;
         let again = kit.claim(&user, &kit.key(), &[&item])?;
         again.expect(200)?;
         ensure(
@@ -77,7 +91,11 @@ pub const GRANT_THEN_ALREADY: Check = Check {
             &again,
         )?;
         let (n, x) = held(kit, &user, &item)?;
-        ensure(n == 1, || format!("the 선물함 holds the item {n} times"), &x)?;
+        ensure(
+            n == 1,
+            || format!("the 선물함 holds the item {n} times"),
+            &x,
+        )?;
         Ok(Outcome::Pass)
     },
 };
@@ -130,7 +148,8 @@ pub const KEY_REUSED: Check = Check {
         let user = kit.user()?;
         let key = kit.key();
         kit.claim(&user, &key, &[a])?.expect(200)?;
-        kit.claim(&user, &key, &[b])?.problem(422, "idempotency_key_reused")?;
+        kit.claim(&user, &key, &[b])?
+            .problem(422, "idempotency_key_reused")?;
         let (n, x) = held(kit, &user, b)?;
         ensure(n == 0, || format!("{b} was granted by a reused key"), &x)?;
         Ok(Outcome::Pass)
@@ -192,7 +211,11 @@ pub const UNKNOWN_ITEM: Check = Check {
         kit.claim(&user, &kit.key(), &[&item, &nope])?
             .problem(422, "unknown_item")?;
         let (n, x) = held(kit, &user, &item)?;
-        ensure(n == 0, || format!("{item} was granted beside an unknown item"), &x)?;
+        ensure(
+            n == 0,
+            || format!("{item} was granted beside an unknown item"),
+            &x,
+        )?;
         Ok(Outcome::Pass)
     },
 };
@@ -224,13 +247,19 @@ pub const PARALLEL_ONE_GRANT: Check = Check {
                 .collect();
             tasks
                 .into_iter()
-                .map(|t| t.join().unwrap_or_else(|_| Err(Failure::new("a request thread panicked"))))
+                .map(|t| {
+                    t.join()
+                        .unwrap_or_else(|_| Err(Failure::new("a request thread panicked")))
+                })
                 .collect()
         });
         let answers = answers.into_iter().collect::<Result<Vec<_>, _>>()?;
         // 429 and 503 are refusals a backend may give under such a burst; the rest decide.
         let decided: Vec<&Exchange> = answers.iter().filter(|x| x.status == 200).collect();
-        if let Some(odd) = answers.iter().find(|x| !matches!(x.status, 200 | 429 | 503)) {
+        if let Some(odd) = answers
+            .iter()
+            .find(|x| !matches!(x.status, 200 | 429 | 503))
+        {
             return Err(Failure::at("expected 200 (or a 429/503 refusal)", odd));
         }
         if decided.len() < 2 {
@@ -239,20 +268,33 @@ pub const PARALLEL_ONE_GRANT: Check = Check {
                 decided.len()
             )));
         }
-        let granted: Vec<&&Exchange> = decided.iter().filter(|x| statuses(x) == ["granted"]).collect();
+        let granted: Vec<&&Exchange> = decided
+            .iter()
+            .filter(|x| statuses(x) == ["granted"])
+            .collect();
         if granted.len() != 1 {
             let shown: Option<&Exchange> = granted.get(1).map(|x| **x).or(decided.first().copied());
-            let why = format!("{} of {} decided answers say granted", granted.len(), decided.len());
+            let why = format!(
+                "{} of {} decided answers say granted",
+                granted.len(),
+                decided.len()
+            );
             return Err(match shown {
                 Some(x) => Failure::at(why, x),
                 None => Failure::new(why),
             });
         }
-        if let Some(x) = decided.iter().find(|x| !matches!(statuses(x).as_slice(), [s] if s == "granted" || s == "already_claimed")) {
+        if let Some(x) = decided.iter().find(
+            |x| !matches!(statuses(x).as_slice(), [s] if s == "granted" || s == "already_claimed"),
+        ) {
             return Err(Failure::at("expected granted or already_claimed", x));
         }
         let (n, x) = held(kit, &user, &item)?;
-        ensure(n == 1, || format!("the 선물함 holds the item {n} times"), &x)?;
+        ensure(
+            n == 1,
+            || format!("the 선물함 holds the item {n} times"),
+            &x,
+        )?;
         Ok(Outcome::Pass)
     },
 };
@@ -264,7 +306,8 @@ const PLACES: u64 = 20;
 pub const CAP_RACE: Check = Check {
     id: "claims.cap-race",
     group: "claims",
-    title: "60 users racing for a cap of 20 → exactly 20 granted, the rest sold_out (with --admin-cmd)",
+    title:
+        "60 users racing for a cap of 20 → exactly 20 granted, the rest sold_out (with --admin-cmd)",
     needs: Needs::Admin,
     users: RACERS,
     run: |kit| {
@@ -277,7 +320,9 @@ pub const CAP_RACE: Check = Check {
             .cloned()
             .ok_or_else(|| Failure::new("no items"))?;
         let id = item["id"].as_str().unwrap_or_default().to_string();
-        let original = item["cap"].as_u64().map_or("none".to_string(), |c| c.to_string());
+        let original = item["cap"]
+            .as_u64()
+            .map_or("none".to_string(), |c| c.to_string());
         let granted_so_far = |kit: &Kit| -> Result<Option<u64>, Failure> {
             let items = kit.items()?;
             let i = items.iter().find(|i| i["id"] == id.as_str());
@@ -287,7 +332,9 @@ pub const CAP_RACE: Check = Check {
             Some(g) => g,
             None => {
                 kit.admin(&["cap", &id, "1000000000"])?;
-                granted_so_far(kit)?.ok_or_else(|| Failure::new(format!("{id} shows no cap after `cap {id} 1000000000`")))?
+                granted_so_far(kit)?.ok_or_else(|| {
+                    Failure::new(format!("{id} shows no cap after `cap {id} 1000000000`"))
+                })?
             }
         };
         kit.admin(&["cap", &id, &(granted + PLACES).to_string()])?;
@@ -309,7 +356,9 @@ fn race(kit: &Kit, item: &str) -> Result<Outcome, Failure> {
     require(left == Some(PLACES), || {
         format!("after `cap {item} …` the package shows remaining {left:?}, not {PLACES}")
     })?;
-    let users = (0..RACERS).map(|_| kit.user()).collect::<Result<Vec<_>, _>>()?;
+    let users = (0..RACERS)
+        .map(|_| kit.user())
+        .collect::<Result<Vec<_>, _>>()?;
     let barrier = Barrier::new(RACERS);
     let answers: Vec<Result<Exchange, Failure>> = std::thread::scope(|s| {
         let tasks: Vec<_> = users
@@ -324,19 +373,31 @@ fn race(kit: &Kit, item: &str) -> Result<Outcome, Failure> {
             .collect();
         tasks
             .into_iter()
-            .map(|t| t.join().unwrap_or_else(|_| Err(Failure::new("a request thread panicked"))))
+            .map(|t| {
+                t.join()
+                    .unwrap_or_else(|_| Err(Failure::new("a request thread panicked")))
+            })
             .collect()
     });
     let answers = answers.into_iter().collect::<Result<Vec<_>, _>>()?;
     if let Some(x) = answers.iter().find(|x| x.status != 200) {
-        return Err(Failure::at("every racer must get a decision (200), after retries", x));
+        return Err(Failure::at(
+            "every racer must get a decision (200), after retries",
+            x,
+        ));
     }
     let count = |s: &str| answers.iter().filter(|x| statuses(x) == [s]).count();
     let (granted, sold_out) = (count("granted"), count("sold_out"));
     if granted != PLACES as usize || sold_out != RACERS - PLACES as usize {
-        let x = answers.iter().find(|x| statuses(x) != ["sold_out"]).unwrap_or(&answers[0]);
+        let x = answers
+            .iter()
+            .find(|x| statuses(x) != ["sold_out"])
+            .unwrap_or(&answers[0]);
         return Err(Failure::at(
-            format!("{granted} granted and {sold_out} sold_out of {RACERS}; expected {PLACES} and {}", RACERS - PLACES as usize),
+            format!(
+                "{granted} granted and {sold_out} sold_out of {RACERS}; expected {PLACES} and {}",
+                RACERS - PLACES as usize
+            ),
             x,
         ));
     }
@@ -345,6 +406,8 @@ fn race(kit: &Kit, item: &str) -> Result<Outcome, Failure> {
         .into_iter()
         .find(|i| i["id"] == item)
         .and_then(|i| i["remaining"].as_u64());
-    require(left == Some(0), || format!("after the race the package shows remaining {left:?}, not 0"))?;
+    require(left == Some(0), || {
+        format!("after the race the package shows remaining {left:?}, not 0")
+    })?;
     Ok(Outcome::Pass)
 }

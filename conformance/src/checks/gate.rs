@@ -22,7 +22,11 @@ fn gated(kit: &Kit, user: &User) -> Result<Vec<Exchange>, Failure> {
             .header("Content-Type", "multipart/form-data; boundary=x")
             .raw_body(b"--x--\r\n".to_vec(), "(an empty multipart body)".into())
             .send()?,
-        h.post("/v1/damage-claims").bearer(t).key(&kit.key()).json(&json!({})).send()?,
+        h.post("/v1/damage-claims")
+            .bearer(t)
+            .key(&kit.key())
+            .json(&json!({}))
+            .send()?,
         h.get(&format!("/v1/damage-claims/{no}")).bearer(t).send()?,
         h.post("/v1/channel-cash")
             .bearer(t)

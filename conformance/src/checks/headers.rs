@@ -29,7 +29,8 @@ pub const RATE_LIMITED: Check = Check {
             if x.status == 429 {
                 x.problem(429, "rate_limited")?;
                 ensure(
-                    x.header("retry-after").is_some_and(|v| v.trim().parse::<u64>().is_ok()),
+                    x.header("retry-after")
+                        .is_some_and(|v| v.trim().parse::<u64>().is_ok()),
                     || "429 without Retry-After: SECONDS".into(),
                     &x,
                 )?;
@@ -84,7 +85,10 @@ pub const CORS: Check = Check {
                 && ["authorization", "content-type", "idempotency-key"]
                     .iter()
                     .all(|h| lists(pre.header("access-control-allow-headers"), h)),
-            || "the preflight must allow POST with Authorization, Content-Type and Idempotency-Key".into(),
+            || {
+                "the preflight must allow POST with Authorization, Content-Type and Idempotency-Key"
+                    .into()
+            },
             &pre,
         )?;
         let user = kit.user()?;
@@ -101,7 +105,9 @@ pub const CORS: Check = Check {
         let exposed = x.header("access-control-expose-headers");
         ensure(
             allowed(&x) && lists(exposed, "Retry-After") && lists(exposed, "Idempotent-Replayed"),
-            || format!("answers to {origin} must allow it and expose Retry-After and Idempotent-Replayed"),
+            || {
+                format!("answers to {origin} must allow it and expose Retry-After and Idempotent-Replayed")
+            },
             &x,
         )?;
         Ok(Outcome::Pass)

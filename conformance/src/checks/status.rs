@@ -25,7 +25,12 @@ pub const SHAPE: Check = Check {
         let t = status.server_time.0;
         ensure(
             t >= before - CLOCK_SLACK_MS && t <= after + CLOCK_SLACK_MS,
-            || format!("server_time is {} s away from this machine's clock", (t - after) / 1000),
+            || {
+                format!(
+                    "server_time is {} s away from this machine's clock",
+                    (t - after) / 1000
+                )
+            },
             &x,
         )?;
         ensure(
@@ -53,7 +58,11 @@ pub const PACKAGE: Check = Check {
         let mut ids: Vec<&str> = package.items.iter().map(|i| i.id.as_str()).collect();
         ids.sort();
         ids.dedup();
-        ensure(ids.len() == package.items.len(), || "an item id appears twice".into(), &x)?;
+        ensure(
+            ids.len() == package.items.len(),
+            || "an item id appears twice".into(),
+            &x,
+        )?;
         for item in &package.items {
             let consistent = match (item.cap, item.remaining) {
                 (None, None) => true,
@@ -62,7 +71,12 @@ pub const PACKAGE: Check = Check {
             };
             ensure(
                 consistent,
-                || format!("{}: cap and remaining must both be null, or remaining ≤ cap", item.id),
+                || {
+                    format!(
+                        "{}: cap and remaining must both be null, or remaining ≤ cap",
+                        item.id
+                    )
+                },
                 &x,
             )?;
             ensure(
@@ -113,7 +127,10 @@ pub const UNAUTHORIZED: Check = Check {
     run: |kit| {
         for x in [
             kit.http.get("/v1/package").send()?,
-            kit.http.get("/v1/me/claims").bearer("forged.token.value").send()?,
+            kit.http
+                .get("/v1/me/claims")
+                .bearer("forged.token.value")
+                .send()?,
         ] {
             x.problem(401, "unauthorized")?;
             ensure(
