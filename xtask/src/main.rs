@@ -3,6 +3,7 @@
 //! Std only, so it compiles in seconds on a fresh machine. Every step that
 //! installs something first checks whether it is already there.
 
+mod conformance;
 mod setup;
 mod size;
 mod steps;

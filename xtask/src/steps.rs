@@ -13,7 +13,7 @@ fn dist() -> PathBuf {
     root().join("dist")
 }
 
-fn server_bin() -> PathBuf {
+pub(crate) fn server_bin() -> PathBuf {
     root().join("target/server/maeum-server")
 }
 
@@ -73,7 +73,7 @@ fn build_server() -> Result {
 }
 
 /// Starts the server and returns it once it prints its address.
-fn start_server(args: &[&str]) -> Result<(Child, String)> {
+pub(crate) fn start_server(args: &[&str]) -> Result<(Child, String)> {
     let mut child = cmd(server_bin().to_str().unwrap_or("maeum-server"))
         .args(args)
         .stdout(Stdio::piped())
@@ -138,13 +138,13 @@ pub fn dev(args: &[String]) -> Result {
 
 /// Sums the pass/fail counts the runners print, while echoing their output.
 #[derive(Default)]
-struct Tally {
+pub(crate) struct Tally {
     passed: u64,
     failed: u64,
 }
 
 impl Tally {
-    fn run(&mut self, c: &mut Command) -> Result {
+    pub(crate) fn run(&mut self, c: &mut Command) -> Result {
         eprintln!("xtask: $ {:?}", c);
         let mut child = c
             .stdout(Stdio::piped())
@@ -168,7 +168,8 @@ impl Tally {
     }
 
     /// cargo and wasm-bindgen-test: `test result: ok. 19 passed; 0 failed; ...`;
-    /// Playwright's list reporter: `  12 passed (31.2s)` and `  1 failed`.
+    /// Playwright's list reporter: `  12 passed (31.2s)` and `  1 failed`;
+    /// maeum-conformance: `29 passed, 0 failed, 0 skipped`.
     fn read(&mut self, line: &str) {
         let count = |s: &str, word: &str| -> Option<u64> {
             let i = s.find(word)?;
@@ -181,6 +182,13 @@ impl Tally {
         }
         let t = line.trim();
         let words: Vec<&str> = t.split_whitespace().collect();
+        if let [p, "passed,", f, "failed,", _, "skipped"] = words.as_slice() {
+            if let (Ok(p), Ok(f)) = (p.parse::<u64>(), f.parse::<u64>()) {
+                self.passed += p;
+                self.failed += f;
+            }
+            return;
+        }
         if let [n, word, ..] = words.as_slice() {
             if let Ok(n) = n.parse::<u64>() {
                 if *word == "passed" && (words.len() == 2 || words[2].starts_with('(')) {
@@ -205,13 +213,16 @@ pub fn test() -> Result {
 }
 
 fn run_layers(tally: &mut Tally) -> Result {
-    // 1. Contract rules, server over real HTTP + SQLite, the task runner.
+    // 1. Contract rules, server over real HTTP + SQLite, the conformance kit
+    //    against working and broken backends, the task runner.
     tally.run(cmd("cargo").args([
         "test",
         "-p",
         "maeum-contract",
         "-p",
         "maeum-server",
+        "-p",
+        "maeum-conformance",
         "-p",
         "xtask",
     ]))?;
@@ -221,9 +232,12 @@ fn run_layers(tally: &mut Tally) -> Result {
             .args(["test", "--target", "wasm32-unknown-unknown", "-p", "maeum"])
             .env("CHROMEDRIVER", "/usr/bin/chromedriver"),
     )?;
-    // 3. The release bundle, served by the reference server, in Chromium.
-    build_demo_bundle()?;
+    // 3. The reference server process, checked by the conformance kit as a
+    //    backend team checks theirs (issue 14).
     build_server()?;
+    crate::conformance::against_reference(tally, &[])?;
+    // 4. The release bundle, served by the reference server, in Chromium.
+    build_demo_bundle()?;
     tally.run(
         cmd("npx")
             .args(["playwright", "test", "--reporter=list"])
@@ -522,9 +536,11 @@ mod tests {
             "  1 failed",
             "  2 passed in a sentence that is not a summary",
             "  [chromium] › claim.spec.ts:3:1 › 5 passed items",
+            "29 passed, 1 failed, 2 skipped",
+            "  PASS  claims.replay  3 passed, 1 failed, 2 skipped in a title",
         ] {
             t.read(line);
         }
-        assert_eq!((t.passed, t.failed), (34, 3));
+        assert_eq!((t.passed, t.failed), (63, 4));
     }
 }
