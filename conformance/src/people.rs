@@ -148,4 +148,19 @@ mod tests {
         assert_eq!(out.unwrap(), "it's");
         assert!(run_template("false {args}", "{args}", &[]).is_err());
     }
+
+    #[test]
+    fn a_token_file_hands_out_its_users_in_order_and_then_runs_out() {
+        let dir = std::env::temp_dir().join(format!("kit-tokens-{}", std::process::id()));
+        std::fs::write(&dir, "# team users\nalice tok-a\n\nbob tok-b\n").unwrap();
+        let tokens = Tokens::from_file(&dir).unwrap();
+        assert_eq!(tokens.limit(), Some(2));
+        let a = tokens.user("ignored".into()).unwrap();
+        assert_eq!((a.id.as_str(), a.token.as_str()), ("alice", "tok-a"));
+        assert_eq!(tokens.user("x".into()).unwrap().id, "bob");
+        assert!(tokens.user("x".into()).is_err());
+        std::fs::write(&dir, "alice\n").unwrap();
+        assert!(Tokens::from_file(&dir).is_err());
+        let _ = std::fs::remove_file(&dir);
+    }
 }

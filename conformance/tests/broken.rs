@@ -7,7 +7,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use maeum_conformance::people::{Admin, Tokens};
-use maeum_conformance::report::Report;
+use maeum_conformance::report::{Outcome, Report};
 use maeum_conformance::{checks, Config};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -121,10 +121,15 @@ async fn forward(State(p): State<Proxy>, req: Request) -> Result<Response, Statu
 
 /// The reference server on a fresh data directory, behind a proxy with `fault`.
 fn backend(fault: Fault) -> Backend {
+    backend_with(fault, |_| {})
+}
+
+fn backend_with(fault: Fault, tweak: impl FnOnce(&mut maeum_server::Config)) -> Backend {
     let dir = tempfile::tempdir().expect("a temp dir");
     let data_dir = dir.path().join("data");
     let mut config = maeum_server::Config::new(&data_dir);
     config.allow_origins = vec![APP_ORIGIN.to_string()];
+    tweak(&mut config);
     let (server, base) = runtime().block_on(async move {
         let server = maeum_server::start(config)
             .await
@@ -211,6 +216,35 @@ fn without_an_operator_hook_its_checks_are_skipped_not_failed() {
     let all: Vec<&checks::Check> = checks::ALL.iter().collect();
     // gate.not-open takes its user only when it can close the gate.
     assert!(r.users <= checks::users_needed(&all, false));
+}
+
+#[test]
+fn a_backend_not_open_yet_is_checked_for_its_gate_and_nothing_else() {
+    let tomorrow = maeum_contract::Timestamp(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_millis() as i64
+            + 86_400_000,
+    );
+    let b = backend_with(Fault::None, |c| c.campaign.release_at = tomorrow);
+    let r = run_kit(&b, false);
+    assert_eq!(failed(&r), set(&[]), "{}", r.text());
+    let ran = r.ids(|o| !matches!(o, Outcome::Skip(_)));
+    assert_eq!(
+        ran,
+        [
+            "status.shape",
+            "status.unauthorized",
+            "gate.not-open",
+            "contract.schema",
+            "contract.content-type",
+            "contract.no-store"
+        ],
+        "{}",
+        r.text()
+    );
+    assert!(r.text().contains("the backend is not open"), "{}", r.text());
 }
 
 /// Each fault fails exactly the checks about it, and the report shows the exchange.

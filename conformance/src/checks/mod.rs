@@ -157,3 +157,20 @@ pub fn now_ms() -> i64 {
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_user_counts_the_readme_announces_hold() {
+        let all: Vec<&Check> = ALL.iter().collect();
+        assert!(users_needed(&all, false) < 30);
+        assert!(users_needed(&all, true) < 90);
+        let ids: std::collections::BTreeSet<&str> = ALL.iter().map(|c| c.id).collect();
+        assert_eq!(ids.len(), ALL.len(), "check ids are unique");
+        assert!(ALL
+            .iter()
+            .all(|c| GROUPS.contains(&c.group) && c.id.starts_with(c.group)));
+    }
+}
