@@ -330,3 +330,18 @@ fn unexposed_headers_fail_the_cors_check() {
         "> Origin: https://app.example",
     );
 }
+
+#[test]
+fn an_unreachable_backend_fails_rather_than_skips() {
+    let r = maeum_conformance::run(Config {
+        base: "http://127.0.0.1:1/api".into(),
+        tokens: Tokens::Function(Box::new(|_| Ok("t".into()))),
+        admin: None,
+        app_origin: None,
+        only: vec!["status".into()],
+    })
+    .expect("the kit runs");
+    assert!(!r.ok(), "{}", r.text());
+    assert!(r.failed().contains(&"status.shape"), "{}", r.text());
+    assert!(r.text().contains("no answer"), "{}", r.text());
+}
