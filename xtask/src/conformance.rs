@@ -3,7 +3,7 @@
 //! server's own `token` and `admin` commands as the kit's hooks.
 
 use crate::setup::{cmd, root, run, Result};
-use crate::steps::{server_bin, start_server, Tally};
+use crate::steps::{server_bin, start_server_with, Tally};
 
 /// The app origin the server allows, so the CORS checks run too.
 const APP_ORIGIN: &str = "https://app.example";
@@ -19,9 +19,13 @@ fn quote(s: &str) -> String {
 
 /// Starts `maeum-server serve` on a fresh data directory and runs every check
 /// against it; the kit's `N passed, M failed, K skipped` line goes into the tally.
-/// `store_args` are given to `serve`, `token` and `admin` alike (e.g. the
-/// options that pick another store), so the same checks run on each store.
-pub fn against_reference(tally: &mut Tally, store_args: &[&str]) -> Result {
+/// `store_args` and `store_env` are given to `serve`, `token` and `admin` alike
+/// (e.g. what picks another store), so the same checks run on each store.
+pub fn against_reference(
+    tally: &mut Tally,
+    store_args: &[&str],
+    store_env: &[(&str, String)],
+) -> Result {
     run(cmd("cargo").args([
         "build",
         "--quiet",
@@ -44,7 +48,7 @@ pub fn against_reference(tally: &mut Tally, store_args: &[&str]) -> Result {
         APP_ORIGIN,
     ];
     serve.extend_from_slice(store_args);
-    let (mut server, url) = start_server(&serve)?;
+    let (mut server, url) = start_server_with(&serve, store_env)?;
     let hook = |command: &str, placeholder: &str| {
         let mut words = vec![
             quote(&server_bin().to_string_lossy()),
@@ -64,7 +68,9 @@ pub fn against_reference(tally: &mut Tally, store_args: &[&str]) -> Result {
             .args(["--admin-cmd", &hook("admin", "{args}")])
             .args(["--app-origin", APP_ORIGIN])
             .arg("--junit")
-            .arg(&junit),
+            .arg(&junit)
+            // The hooks (token, admin) inherit it.
+            .envs(store_env.iter().map(|(k, v)| (k, v))),
     );
     let _ = server.kill();
     let _ = server.wait();

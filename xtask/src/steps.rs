@@ -74,8 +74,14 @@ fn build_server() -> Result {
 
 /// Starts the server and returns it once it prints its address.
 pub(crate) fn start_server(args: &[&str]) -> Result<(Child, String)> {
+    start_server_with(args, &[])
+}
+
+/// [`start_server`] with environment variables set for it.
+pub(crate) fn start_server_with(args: &[&str], envs: &[(&str, String)]) -> Result<(Child, String)> {
     let mut child = cmd(server_bin().to_str().unwrap_or("maeum-server"))
         .args(args)
+        .envs(envs.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot start the server: {e}"))?;
@@ -235,7 +241,7 @@ fn run_layers(tally: &mut Tally) -> Result {
     // 3. The reference server process, checked by the conformance kit as a
     //    backend team checks theirs (issue 14).
     build_server()?;
-    crate::conformance::against_reference(tally, &[])?;
+    crate::conformance::against_reference(tally, &[], &[])?;
     // 4. The release bundle, served by the reference server, in Chromium.
     build_demo_bundle()?;
     tally.run(
