@@ -299,6 +299,7 @@ fn a_replay_in_other_bytes_fails_the_replay_checks() {
         false,
         &[
             "claims.replay",
+            "claims.parallel-same-key",
             "business.replay",
             "business.channel-cash-once",
         ],

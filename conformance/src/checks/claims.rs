@@ -299,6 +299,76 @@ pub const PARALLEL_ONE_GRANT: Check = Check {
     },
 };
 
+/// A fast double (or twentyfold) tap: the same key at once.
+const SAME_KEY_TAPS: usize = 20;
+
+pub const PARALLEL_SAME_KEY: Check = Check {
+    id: "claims.parallel-same-key",
+    group: "claims",
+    title:
+        "20 requests with one Idempotency-Key at once → one grant, and every answer the same bytes",
+    needs: Needs::Open,
+    users: 1,
+    run: |kit| {
+        let item = kit.claimable_item()?;
+        let user = kit.user()?;
+        let key = kit.key();
+        let barrier = Barrier::new(SAME_KEY_TAPS);
+        let answers: Vec<Result<Exchange, Failure>> = std::thread::scope(|s| {
+            let tasks: Vec<_> = (0..SAME_KEY_TAPS)
+                .map(|_| {
+                    let (barrier, user, item, key) = (&barrier, &user, &item, &key);
+                    s.spawn(move || {
+                        barrier.wait();
+                        kit.claim(user, key, &[item])
+                    })
+                })
+                .collect();
+            tasks
+                .into_iter()
+                .map(|t| {
+                    t.join()
+                        .unwrap_or_else(|_| Err(Failure::new("a request thread panicked")))
+                })
+                .collect()
+        });
+        let answers = answers.into_iter().collect::<Result<Vec<_>, _>>()?;
+        if let Some(odd) = answers
+            .iter()
+            .find(|x| !matches!(x.status, 200 | 429 | 503))
+        {
+            return Err(Failure::at("expected 200 (or a 429/503 refusal)", odd));
+        }
+        let decided: Vec<&Exchange> = answers.iter().filter(|x| x.status == 200).collect();
+        let Some(first) = decided.first() else {
+            return Ok(Outcome::Skip(
+                "every request was refused with 429/503".into(),
+            ));
+        };
+        ensure(
+            statuses(first) == ["granted"],
+            || "expected `granted`".into(),
+            first,
+        )?;
+        if let Some(other) = decided.iter().find(|x| x.body != first.body) {
+            return Err(Failure::at(
+                format!(
+                    "answers to one key differ; another one was:\n{}",
+                    first.body
+                ),
+                other,
+            ));
+        }
+        let (n, x) = held(kit, &user, &item)?;
+        ensure(
+            n == 1,
+            || format!("the 선물함 holds the item {n} times"),
+            &x,
+        )?;
+        Ok(Outcome::Pass)
+    },
+};
+
 /// Users racing for the last places, and how many places.
 const RACERS: usize = 60;
 const PLACES: u64 = 20;

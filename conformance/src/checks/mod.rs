@@ -48,6 +48,7 @@ pub const ALL: &[Check] = &[
     claims::INVALID_JSON,
     claims::UNKNOWN_ITEM,
     claims::PARALLEL_ONE_GRANT,
+    claims::PARALLEL_SAME_KEY,
     claims::CAP_RACE,
     business::SNIFF_EXECUTABLE,
     business::TOO_LARGE,
