@@ -90,7 +90,7 @@ fn executable() -> Vec<u8> {
 }
 
 /// A valid 사업자등록번호 no one has used: random office and serial, with its check digit.
-fn fresh_brn() -> String {
+pub(super) fn fresh_brn() -> String {
     loop {
         let mut d: Vec<u32> = vec![
             fastrand::u32(1..10),

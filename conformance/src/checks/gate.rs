@@ -31,7 +31,7 @@ fn gated(kit: &Kit, user: &User) -> Result<Vec<Exchange>, Failure> {
         h.post("/v1/channel-cash")
             .bearer(t)
             .key(&kit.key())
-            .json(&json!({"brn": "124-81-00998"}))
+            .json(&json!({"brn": super::business::fresh_brn()}))
             .send()?,
     ])
 }
@@ -121,7 +121,7 @@ pub const PAUSE: Check = Check {
                 .post("/v1/channel-cash")
                 .bearer(&user.token)
                 .key(&kit.key())
-                .json(&json!({"brn": "124-81-00998"}))
+                .json(&json!({"brn": super::business::fresh_brn()}))
                 .send()?;
             cash.problem(503, "paused")?;
             Ok::<(), Failure>(())

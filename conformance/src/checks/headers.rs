@@ -17,7 +17,7 @@ pub const RATE_LIMITED: Check = Check {
     users: 1,
     run: |kit| {
         let user = kit.user()?;
-        let brn = "124-81-00998";
+        let brn = super::business::fresh_brn();
         for _ in 0..BURST {
             let x = kit
                 .http
