@@ -74,7 +74,11 @@ export class Driver {
         },
       },
     });
-    return new Session(this, v.sessionId);
+    const session = new Session(this, v.sessionId);
+    // About a phone's size (an iPhone's 390×844; MiniBrowser's toolbar keeps its
+    // page a little wider), not a desktop window's.
+    await session.cmd('POST', '/window/rect', { width: 390, height: 844 });
+    return session;
   }
 
   stop() {
