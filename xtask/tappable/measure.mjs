@@ -76,7 +76,7 @@ async function once(base, user) {
     await cdp.send('Network.emulateNetworkConditions', NETWORK);
     await cdp.send('Emulation.setCPUThrottlingRate', { rate: CPU_SLOWDOWN });
     const timeout = new Promise((_, fail) => setTimeout(() => fail(new Error(`no tappable 받기 on ${base} within 60 s`)), 60_000));
-    await page.goto(`${base}/#access_token=${token}`, { waitUntil: 'commit' });
+    await page.goto(new URL(`/#access_token=${token}`, base).href, { waitUntil: 'commit' });
     const at = await Promise.race([tapped, timeout]);
     await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
     const trace = await page.evaluate(pageTrace);
