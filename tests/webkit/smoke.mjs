@@ -33,6 +33,7 @@ async function startServer(extra = []) {
   };
   cleanups.push(stop);
   const url = await new Promise((ok, fail) => {
+    setTimeout(() => fail(new Error('the server did not start within 10 s')), 10_000).unref();
     child.once('exit', (code) => fail(new Error(`server exited with ${code}`)));
     createInterface({ input: child.stdout }).on('line', (line) => {
       const m = /^listening on (\S+)/.exec(line);

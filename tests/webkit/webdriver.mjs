@@ -45,7 +45,12 @@ export class Driver {
     const driver = new Driver(`http://127.0.0.1:${port}`, child);
     const exited = new Promise((_, reject) => child.once('exit', (c) => reject(new Error(`WebKitWebDriver exited (${c})`))));
     exited.catch(() => {});
-    await Promise.race([exited, waitFor('WebKitWebDriver to listen', () => driver.send('GET', '/status').then((s) => s.ready), 10_000)]);
+    try {
+      await Promise.race([exited, waitFor('WebKitWebDriver to listen', () => driver.send('GET', '/status').then((s) => s.ready), 10_000)]);
+    } catch (e) {
+      driver.stop();
+      throw e;
+    }
     return driver;
   }
 
@@ -59,6 +64,8 @@ export class Driver {
       method,
       headers: { 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
+      // A browser that stops answering fails the test instead of hanging the run.
+      signal: AbortSignal.timeout(60_000),
     });
     const json = await res.json();
     if (!res.ok) throw new Error(`${method} ${path}: ${json.value?.error}: ${json.value?.message}`);
