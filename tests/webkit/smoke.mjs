@@ -3,7 +3,7 @@
 // through WebKitWebDriver. Run under a display: `xvfb-run -a node smoke.mjs`
 // (`cargo xtask test` does). Prints `N passed, M failed` for xtask's tally.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -27,8 +27,10 @@ async function startServer(extra = []) {
   const child = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--data-dir', dataDir, '--dist', dist, '--dev', ...extra], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const stop = () => {
+  const exited = new Promise((ok) => child.once('exit', ok));
+  const stop = async () => {
     child.kill('SIGTERM');
+    await exited;
     rmSync(dataDir, { recursive: true, force: true });
   };
   cleanups.push(stop);
@@ -166,10 +168,18 @@ const tests = {
 };
 
 async function main() {
-  let passed = 0;
-  let failed = 0;
   const driver = await Driver.start();
   cleanups.push(() => driver.stop());
+  try {
+    return await runAll(driver);
+  } finally {
+    await driver.stop();
+  }
+}
+
+async function runAll(driver) {
+  let passed = 0;
+  let failed = 0;
   for (const [name, body] of Object.entries(tests)) {
     const s = await driver.session();
     const started = Date.now();
@@ -182,7 +192,7 @@ async function main() {
       console.log(`  ✘ webkit › ${name}\n      ${e.stack ?? e}`);
       try {
         const path = join(failures, `${name.split(':')[0]}.png`);
-        execFileSync('mkdir', ['-p', failures]);
+        mkdirSync(failures, { recursive: true });
         writeFileSync(path, await s.screenshot());
         console.log(`      screenshot: ${path}`);
       } catch {
@@ -191,7 +201,7 @@ async function main() {
     } finally {
       await s.close();
       // Each test's servers end with it.
-      while (cleanups.length > 1) cleanups.pop()();
+      while (cleanups.length > 1) await cleanups.pop()();
     }
   }
   console.log(`\n  webkit: ${passed} passed, ${failed} failed`);

@@ -88,12 +88,16 @@ export class Driver {
     return session;
   }
 
+  /** Ends the driver and its browsers; resolves once the driver has exited (reaped, not left a zombie). */
   stop() {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
+    const gone = new Promise((ok) => this.child.once('exit', ok));
     try {
       process.kill(-this.child.pid, 'SIGTERM');
     } catch {
-      // already gone
+      return Promise.resolve(); // already gone
     }
+    return gone;
   }
 }
 
