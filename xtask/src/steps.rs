@@ -304,6 +304,14 @@ const MIN_A11Y_SCORE: f64 = 100.0;
 const PACKAGE_FIRST_LOAD_BYTES: u64 = 110 * 1024;
 const BUSINESS_FIRST_LOAD_BYTES: u64 = 170 * 1024;
 
+/// The machine's load average (1, 5 and 15 minutes), to read timings by:
+/// the project's machine is shared, and a busy moment moves TBT and the tappable figure.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" / "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
 pub fn bench() -> Result {
     setup::all()?;
     setup::ensure_lighthouse()?;
@@ -368,6 +376,7 @@ pub fn bench() -> Result {
         )
         .map(|t| t.trim().to_string())
     };
+    let load_before = load_average();
     let lighthouse = (|| {
         let (open_token, teaser_token) = (token(&open_dir)?, token(&teaser_dir)?);
         stdout_of(
@@ -389,6 +398,7 @@ pub fn bench() -> Result {
             &format!("{plain_url}/"),
         )
     });
+    let load_after = load_average();
     for server in [&mut open, &mut teaser, &mut plain] {
         let _ = server.kill();
         let _ = server.wait();
@@ -433,7 +443,9 @@ pub fn bench() -> Result {
     let doc = format!(
         "# Performance\n\nEvery figure below comes from one run of `cargo xtask bench` on the project's machine \
          (2 cores; release bundle built with `MAEUM_RELEASE_AT={DEMO_RELEASE_AT}` unless set; served by the \
-         reference server with compression on loopback). Regenerate after any change that can move them.\n\n\
+         reference server with compression on loopback). Regenerate after any change that can move them. \
+         Load average (1 / 5 / 15 min) on the 2 cores: {load_before} before the browser measurements, \
+         {load_after} after them.\n\n\
          ## Time to a tappable 받기 (mobile profile, Chromium via CDP, median of 7)\n\n\
          From navigation start to the first enabled button whose text is 받기, drawn by the app: a \
          MutationObserver installed before the page's scripts stamps `performance.now()`. The release bundle \
