@@ -42,7 +42,11 @@ async function startServer(extra = []) {
       if (m) ok(m[1]);
     });
   });
-  const token = (user) => execFileSync(bin, ['token', user, '--data-dir', dataDir], { encoding: 'utf8' }).trim();
+  const tokens = new Map();
+  const token = (user) => {
+    if (!tokens.has(user)) tokens.set(user, execFileSync(bin, ['token', user, '--data-dir', dataDir], { encoding: 'utf8' }).trim());
+    return tokens.get(user);
+  };
   const api = async (path, user) => {
     const res = await fetch(`${url}/api${path}`, { headers: { Authorization: `Bearer ${token(user)}` } });
     if (!res.ok) throw new Error(`${path} answered ${res.status}`);
