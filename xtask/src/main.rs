@@ -7,15 +7,17 @@ mod conformance;
 mod setup;
 mod size;
 mod steps;
+mod tappable;
+mod webkit;
 
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: cargo xtask <command>
 
-  setup   install every missing tool (wasm target, trunk, wasm-bindgen, wasm-opt, Chromium, npm packages)
+  setup   install every missing tool (wasm target, trunk, wasm-bindgen, wasm-opt, Chromium, WebKitGTK, npm packages)
   dev     set up, build the app, start the reference server on a fresh database, print the URL
           [--addr 127.0.0.1:8080]
-  test    set up and run every test layer (contract, server, browser components, release bundle, end-to-end)
+  test    set up and run every test layer (contract, server, browser components, release bundle, end-to-end, WebKit)
   bench   set up, build the release bundle and print sizes and server throughput (writes docs/perf.md)
   build   set up and build the release bundle into dist/
   size    where the package wasm's bytes go, by crate, next to the floor's (needs twiggy; installs it)";
@@ -23,7 +25,7 @@ const USAGE: &str = "usage: cargo xtask <command>
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("setup") => setup::all(),
+        Some("setup") => setup::all().and_then(|_| setup::ensure_webkit()),
         Some("dev") => steps::dev(&args[1..]),
         Some("test") => steps::test(),
         Some("bench") => steps::bench(),

@@ -149,24 +149,48 @@ fn ensure_chromium() -> Result {
     if have.iter().all(|p| Path::new(p).exists()) {
         return Ok(());
     }
+    apt_install(
+        &["chromium", "chromium-driver", "fonts-noto-cjk"],
+        "Chromium is missing",
+    )
+}
+
+/// WebKitGTK's WebDriver (it brings MiniBrowser) and a virtual display, for
+/// the WebKit smoke in `cargo xtask test`.
+pub fn ensure_webkit() -> Result {
+    let have = [
+        "/usr/bin/WebKitWebDriver",
+        "/usr/bin/xvfb-run",
+        "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser",
+    ];
+    if have.iter().all(|p| Path::new(p).exists()) {
+        return Ok(());
+    }
+    apt_install(
+        &["webkit2gtk-driver", "xvfb"],
+        "WebKitGTK's driver is missing",
+    )
+}
+
+/// `apt-get install` as root, waiting for a lock another install holds.
+fn apt_install(packages: &[&str], missing: &str) -> Result {
     let root_user = cmd("id")
         .arg("-u")
         .output()
         .map(|o| o.stdout.starts_with(b"0"))
         .unwrap_or(false);
     if !root_user {
-        return Err("Chromium is missing: run `sudo apt-get update && sudo apt-get install -y chromium chromium-driver fonts-noto-cjk`".into());
+        return Err(format!(
+            "{missing}: run `sudo apt-get update && sudo apt-get install -y {}`",
+            packages.join(" ")
+        ));
     }
-    run(cmd("apt-get").arg("update").arg("-q"))?;
+    const LOCK: [&str; 2] = ["-o", "DPkg::Lock::Timeout=600"];
+    run(cmd("apt-get").args(LOCK).args(["update", "-q"]))?;
     run(cmd("apt-get")
-        .args([
-            "install",
-            "-y",
-            "-q",
-            "chromium",
-            "chromium-driver",
-            "fonts-noto-cjk",
-        ])
+        .args(LOCK)
+        .args(["install", "-y", "-q"])
+        .args(packages)
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 

@@ -175,7 +175,8 @@ impl Tally {
 
     /// cargo and wasm-bindgen-test: `test result: ok. 19 passed; 0 failed; ...`;
     /// Playwright's list reporter: `  12 passed (31.2s)` and `  1 failed`;
-    /// maeum-conformance: `29 passed, 0 failed, 0 skipped`.
+    /// maeum-conformance: `29 passed, 0 failed, 0 skipped`;
+    /// the WebKit smoke: `  webkit: 3 passed, 0 failed`.
     fn read(&mut self, line: &str) {
         let count = |s: &str, word: &str| -> Option<u64> {
             let i = s.find(word)?;
@@ -187,6 +188,15 @@ impl Tally {
             return;
         }
         let t = line.trim();
+        let tail = t.rsplit_once(": ").map_or(t, |(_, r)| r);
+        if let Some((p, f)) = tail.split_once(" passed, ") {
+            let f = f.strip_suffix(" failed").map(str::parse::<u64>);
+            if let (Ok(p), Some(Ok(f))) = (p.parse::<u64>(), f) {
+                self.passed += p;
+                self.failed += f;
+                return;
+            }
+        }
         let words: Vec<&str> = t.split_whitespace().collect();
         if let [p, "passed,", f, "failed,", _, "skipped"] = words.as_slice() {
             if let (Ok(p), Ok(f)) = (p.parse::<u64>(), f.parse::<u64>()) {
@@ -209,6 +219,7 @@ impl Tally {
 
 pub fn test() -> Result {
     setup::all()?;
+    setup::ensure_webkit()?;
     let mut tally = Tally::default();
     let outcome = run_layers(&mut tally);
     println!(
@@ -244,14 +255,17 @@ fn run_layers(tally: &mut Tally) -> Result {
     crate::conformance::against_reference(tally, &[], &[])?;
     // 4. The release bundle, served by the reference server, in Chromium.
     build_demo_bundle()?;
-    tally.run(
+    let chromium = tally.run(
         cmd("npx")
             .args(["playwright", "test", "--reporter=list"])
             .current_dir(setup::e2e_dir())
             .env("MAEUM_SERVER_BIN", server_bin())
             .env("MAEUM_DIST", dist())
             .env("CI", "1"),
-    )
+    );
+    // 5. The same bundle in WebKit (even when a Chromium spec failed: both tell).
+    let webkit = tally.run(&mut crate::webkit::smoke(&server_bin(), &dist()));
+    chromium.and(webkit)
 }
 
 /// Sizes of a built bundle as a Markdown table, and its first-load brotli total.
@@ -300,13 +314,23 @@ pub fn stdout_of(c: &mut Command) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// Budgets of issue 6 (lab, Lighthouse mobile profile).
-const LANDING_LCP_MS: f64 = 1000.0;
+/// Budgets of issues 6 and 11 (lab, Lighthouse mobile profile, every page).
+/// The wasm-to-floor ratio is no budget any more (issue 11): reported only.
+const LCP_MS: f64 = 1000.0;
 const LANDING_FCP_MS: f64 = 900.0;
 const TBT_MS: f64 = 50.0;
 const MIN_PERF_SCORE: f64 = 98.0;
-const FIRST_LOAD_TARGET_BYTES: u64 = 100 * 1024;
-const WASM_VS_FLOOR: f64 = 2.5;
+const MIN_A11Y_SCORE: f64 = 100.0;
+const PACKAGE_FIRST_LOAD_BYTES: u64 = 110 * 1024;
+const BUSINESS_FIRST_LOAD_BYTES: u64 = 170 * 1024;
+
+/// The machine's load average (1, 5 and 15 minutes), to read timings by:
+/// the project's machine is shared, and a busy moment moves TBT and the tappable figure.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" / "))
+        .unwrap_or_else(|_| "unknown".into())
+}
 
 pub fn bench() -> Result {
     setup::all()?;
@@ -318,7 +342,7 @@ pub fn bench() -> Result {
         .arg(&floor_dist)
         .current_dir(root().join("xtask/hello-floor")))?;
     let (app_sizes, first_load) = sizes(&dist())?;
-    let (business_sizes, _) = sizes(&dist().join(BUSINESS_DIR))?;
+    let (business_sizes, business_first_load) = sizes(&dist().join(BUSINESS_DIR))?;
     let (floor_sizes, floor_first_load) = sizes(&floor_dist)?;
     let (wasm, floor_wasm) = (wasm_bytes(&dist())?, wasm_bytes(&floor_dist)?);
     let breakdown = crate::size::breakdown()?;
@@ -353,6 +377,16 @@ pub fn bench() -> Result {
         "--fake-now",
         "2023-01-04T09:00:00+09:00",
     ])?;
+    // The plain-JavaScript yardstick for the tappable 받기, on the open server's database.
+    let (mut plain, plain_url) = start_server(&[
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--data-dir",
+        &open_dir.to_string_lossy(),
+        "--dist",
+        &crate::tappable::plain_dist().to_string_lossy(),
+    ])?;
     let token = |dir: &std::path::Path| {
         stdout_of(
             cmd(server_bin().to_str().unwrap_or("maeum-server"))
@@ -362,6 +396,7 @@ pub fn bench() -> Result {
         )
         .map(|t| t.trim().to_string())
     };
+    let load_before = load_average();
     let lighthouse = (|| {
         let (open_token, teaser_token) = (token(&open_dir)?, token(&teaser_dir)?);
         stdout_of(
@@ -375,10 +410,23 @@ pub fn bench() -> Result {
                 ]),
         )
     })();
-    let _ = open.kill();
-    let _ = teaser.kill();
+    let tappable = lighthouse.as_ref().map_err(Clone::clone).and_then(|_| {
+        crate::tappable::measure(
+            &server_bin(),
+            &open_dir,
+            &format!("{open_url}/"),
+            &format!("{plain_url}/"),
+        )
+    });
+    let load_after = load_average();
+    for server in [&mut open, &mut teaser, &mut plain] {
+        let _ = server.kill();
+        let _ = server.wait();
+    }
     let lighthouse = lighthouse?;
     print!("{lighthouse}");
+    let tappable = tappable?;
+    print!("{}", tappable.markdown);
 
     let server = stdout_of(cmd("cargo").args([
         "bench",
@@ -415,40 +463,64 @@ pub fn bench() -> Result {
     let doc = format!(
         "# Performance\n\nEvery figure below comes from one run of `cargo xtask bench` on the project's machine \
          (2 cores; release bundle built with `MAEUM_RELEASE_AT={DEMO_RELEASE_AT}` unless set; served by the \
-         reference server with compression on loopback). Regenerate after any change that can move them.\n\n\
+         reference server with compression on loopback). Regenerate after any change that can move them. \
+         Load average (1 / 5 / 15 min) on the 2 cores: {load_before} before the browser measurements, \
+         {load_after} after them.\n\n\
+         ## Time to a tappable 받기 (mobile profile, Chromium via CDP, median of 7)\n\n\
+         From navigation start to the first enabled button whose text is 받기, drawn by the app: a \
+         MutationObserver installed before the page's scripts stamps `performance.now()`. The release bundle \
+         against a plain-JavaScript page (`xtask/tappable/plain/`: no framework; it reads `/v1/status`, then \
+         `/v1/package` and `/v1/me/claims` with the bearer token, and draws six buttons), both served by the \
+         reference server from one database, loads interleaved in one run; each load in a fresh browser context \
+         (cold cache) under 150 ms RTT, 1.6 Mbps down, 750 kbps up and a 4× CPU slowdown \
+         (`xtask/tappable/measure.mjs`). Goal: the app within {max_ratio}× the plain page.\n\n{tappable_md}\n\
          ## Lighthouse 12.2.3, mobile profile (simulated slow 4G, 4x CPU), median of 5\n\n{table}\n\
          `landing` is `/` with no token (static shell, then the open-from-app page); `package` is the open \
          package with six items; `teaser` is the same bundle against a server a day before release; \
          `business` is the first step of the small-business form (its own bundle). \
          Chromium asks for brotli only over HTTPS, so these loopback runs transfer gzip (the `bytes` column); \
          an HTTPS deployment sends the brotli sizes below.\n\n\
-         Targets: landing LCP ≤ {LANDING_LCP_MS} ms and FCP ≤ {LANDING_FCP_MS} ms; TBT ≤ {TBT_MS} ms; CLS 0; \
-         performance ≥ {MIN_PERF_SCORE} on every page.\n\n\
+         Targets on every page: performance ≥ {MIN_PERF_SCORE}, accessibility {MIN_A11Y_SCORE}, \
+         LCP ≤ {LCP_MS} ms, TBT ≤ {TBT_MS} ms, CLS 0; landing FCP ≤ {LANDING_FCP_MS} ms.\n\n\
          ## Bundle sizes (bytes; gzip -9, brotli q11)\n\nThe package bundle (`index.html`, what the banner opens):\n\n{app_sizes}\n\
          The small-business bundle (`business/index.html`, loaded only under `/business`):\n\n{business_sizes}\n\
          The floor: Leptos's hello-world counter (one signal, a button; `xtask/hello-floor`, measured at \
          70.9 KB in DEVELOPERS.md), built the same way in the same run:\n\n{floor_sizes}\n\
-         wasm: {wasm} bytes, {ratio:.2}x the floor's {floor_wasm} (target ≤ {WASM_VS_FLOOR}x). \
-         First load: {first_load} bytes brotli (target ≤ {FIRST_LOAD_TARGET_BYTES}; floor {floor_first_load}).\n\n\
+         wasm: {wasm} bytes, {ratio:.2}x the floor's {floor_wasm} (information only: no longer a budget). \
+         First load, brotli: package {first_load} bytes (budget ≤ {PACKAGE_FIRST_LOAD_BYTES}), business \
+         {business_first_load} bytes (budget ≤ {BUSINESS_FIRST_LOAD_BYTES}); floor {floor_first_load}.\n\n\
          ## Where the wasm's bytes go (`cargo xtask size`)\n\n\
          KB by the crate named first in each function's symbol (generic code counts under the crate that \
          defines it: the code that builds a view is tachys's), from twiggy, on each wasm built like its release \
          bundle but with names kept (and with server_fn's stream classes, which the release hook drops).\n\n\
          {breakdown}\n\
-         ## Reference server (64 concurrent clients on loopback, cap check on)\n\n```\n{server}```\n"
+         ## Reference server (64 concurrent clients on loopback, cap check on)\n\n```\n{server}```\n",
+        max_ratio = crate::tappable::MAX_RATIO,
+        tappable_md = tappable.markdown,
     );
     std::fs::write(root().join("docs/perf.md"), doc)
         .map_err(|e| format!("writing docs/perf.md: {e}"))?;
     println!("wrote docs/perf.md");
 
     let mut over = Vec::new();
-    if first_load > FIRST_LOAD_TARGET_BYTES {
+    if first_load > PACKAGE_FIRST_LOAD_BYTES {
         over.push(format!(
-            "first load {first_load} B brotli > {FIRST_LOAD_TARGET_BYTES} B"
+            "package first load {first_load} B brotli > {PACKAGE_FIRST_LOAD_BYTES} B"
         ));
     }
-    if ratio > WASM_VS_FLOOR {
-        over.push(format!("wasm is {ratio:.2}x the floor > {WASM_VS_FLOOR}x"));
+    if business_first_load > BUSINESS_FIRST_LOAD_BYTES {
+        over.push(format!(
+            "business first load {business_first_load} B brotli > {BUSINESS_FIRST_LOAD_BYTES} B"
+        ));
+    }
+    if tappable.ratio > crate::tappable::MAX_RATIO {
+        over.push(format!(
+            "tappable 받기: app {:.0} ms is {:.2}x the plain page's {:.0} ms > {}x",
+            tappable.app_ms,
+            tappable.ratio,
+            tappable.plain_ms,
+            crate::tappable::MAX_RATIO
+        ));
     }
     over.extend(lighthouse_budget(&lighthouse)?);
     if over.is_empty() {
@@ -476,19 +548,27 @@ fn lighthouse_budget(output: &str) -> Result<Vec<String>> {
             .nth(1)
             .and_then(|s| s.split('"').next())
             .unwrap_or("?");
-        let (perf, fcp, lcp, tbt, cls) = (
+        let (perf, a11y, fcp, lcp, tbt, cls) = (
             field("perf"),
+            field("a11y"),
             field("fcp"),
             field("lcp"),
             field("tbt"),
             field("cls"),
         );
-        let (Some(perf), Some(fcp), Some(lcp), Some(tbt), Some(cls)) = (perf, fcp, lcp, tbt, cls)
+        let (Some(perf), Some(a11y), Some(fcp), Some(lcp), Some(tbt), Some(cls)) =
+            (perf, a11y, fcp, lcp, tbt, cls)
         else {
             return Err(format!("unreadable lighthouse result for {name}"));
         };
         if perf < MIN_PERF_SCORE {
             over.push(format!("{name}: performance {perf} < {MIN_PERF_SCORE}"));
+        }
+        if a11y < MIN_A11Y_SCORE {
+            over.push(format!("{name}: accessibility {a11y} < {MIN_A11Y_SCORE}"));
+        }
+        if lcp > LCP_MS {
+            over.push(format!("{name}: LCP {lcp:.0} ms > {LCP_MS} ms"));
         }
         if tbt > TBT_MS {
             over.push(format!("{name}: TBT {tbt:.0} ms > {TBT_MS} ms"));
@@ -496,8 +576,8 @@ fn lighthouse_budget(output: &str) -> Result<Vec<String>> {
         if cls > 0.0 {
             over.push(format!("{name}: CLS {cls:.3} > 0"));
         }
-        if name == "landing" && (lcp > LANDING_LCP_MS || fcp > LANDING_FCP_MS) {
-            over.push(format!("landing: LCP {lcp:.0} ms / FCP {fcp:.0} ms over {LANDING_LCP_MS}/{LANDING_FCP_MS} ms"));
+        if name == "landing" && fcp > LANDING_FCP_MS {
+            over.push(format!("landing: FCP {fcp:.0} ms > {LANDING_FCP_MS} ms"));
         }
     }
     Ok(over)
@@ -524,11 +604,14 @@ mod tests {
 
     #[test]
     fn lighthouse_results_over_budget_are_named() {
-        let out = r#"lighthouse-json: [{"name":"landing","perf":100,"a11y":100,"fcp":700,"lcp":1200,"tbt":0,"cls":0,"si":800,"bytes":1},{"name":"package","perf":97,"a11y":100,"fcp":800,"lcp":900,"tbt":60,"cls":0.01,"si":900,"bytes":1}]"#;
+        let out = r#"lighthouse-json: [{"name":"landing","perf":100,"a11y":100,"fcp":700,"lcp":1200,"tbt":0,"cls":0,"si":800,"bytes":1},{"name":"package","perf":97,"a11y":99,"fcp":800,"lcp":900,"tbt":60,"cls":0.01,"si":900,"bytes":1},{"name":"business","perf":100,"a11y":100,"fcp":950,"lcp":1001,"tbt":0,"cls":0,"si":900,"bytes":1}]"#;
         let over = super::lighthouse_budget(out).unwrap();
-        assert_eq!(over.len(), 4, "{over:?}");
-        assert!(over[0].starts_with("landing: LCP 1200"));
+        assert_eq!(over.len(), 6, "{over:?}");
+        assert_eq!(over[0], "landing: LCP 1200 ms > 1000 ms");
         assert!(over.iter().any(|o| o == "package: performance 97 < 98"));
+        assert!(over.iter().any(|o| o == "package: accessibility 99 < 100"));
+        // LCP counts on every page; FCP only on the landing page.
+        assert_eq!(over.last().unwrap(), "business: LCP 1001 ms > 1000 ms");
         assert!(super::lighthouse_budget("nothing").is_err());
     }
 
@@ -544,9 +627,11 @@ mod tests {
             "  [chromium] › claim.spec.ts:3:1 › 5 passed items",
             "29 passed, 1 failed, 2 skipped",
             "  PASS  claims.replay  3 passed, 1 failed, 2 skipped in a title",
+            "  webkit: 3 passed, 1 failed",
+            "  ✘ webkit › teaser: x passed, 2 failed",
         ] {
             t.read(line);
         }
-        assert_eq!((t.passed, t.failed), (63, 4));
+        assert_eq!((t.passed, t.failed), (66, 5));
     }
 }
