@@ -10,11 +10,11 @@ use maeum_contract::time::kst_hm;
 use maeum_contract::{Item, Timestamp};
 
 use crate::api::{self, retry, storage, ApiError, Intent};
-use crate::app::AppCtx;
 use crate::browser::new_idempotency_key;
 use crate::components::{ErrorNotice, GiftBox, ItemCard, Loading};
 use crate::model::Holdings;
 use crate::network::{self, Wait};
+use crate::state::AppCtx;
 
 /// Tries of one intent while the server says it is crowded (429 / 503 busy),
 /// about five minutes with the backoff cap, before the user is asked.
@@ -324,9 +324,9 @@ pub fn PackagePage() -> impl IntoView {
             let claim_error = p.claim_error.clone().map(|error| view! { <ErrorNotice error on_retry=retry /> });
             let stale = p.stale.map(|at| {
                 let text = format!("{} 기준 정보예요. 연결되면 새로 불러올게요.", kst_hm(at));
-                network::note("stale-since", None, text, Some(("다시 시도", "retry", reload)))
+                crate::components::note("stale-since", None, text, Some(("다시 시도", "retry", reload)))
             });
-            let wait = p.wait.map(|wait| network::waiting(wait, cancel));
+            let wait = p.wait.map(|wait| crate::components::waiting(wait, cancel));
             let cards = p
                 .items
                 .iter()

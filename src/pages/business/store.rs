@@ -17,9 +17,9 @@ use web_sys::File;
 use crate::api::retry::backoff_ms;
 use crate::api::upload::{self, UploadError};
 use crate::api::{self, ApiError};
-use crate::app::AppCtx;
 use crate::browser::{new_idempotency_key, sleep};
 use crate::business_draft::{self as draft, category_slug, Draft, FileState, SavedReceipt, Step};
+use crate::state::AppCtx;
 
 /// Uploads sending at once.
 const UPLOAD_SLOTS: u8 = 2;
@@ -543,18 +543,18 @@ pub async fn wait_online(max_ms: u32) {
     let _ = wasm_bindgen_futures::JsFuture::from(either).await;
 }
 
+/// Whether a step of the form shows (the submit then moves on to 완료).
 fn on_form() -> bool {
-    web_sys::window()
-        .and_then(|w| w.location().pathname().ok())
-        .is_some_and(|p| {
-            p.starts_with("/business/") && Step::from_slug(&p["/business/".len()..]).is_some()
-        })
+    matches!(
+        crate::route::Route::current(),
+        crate::route::Route::Business(crate::route::BizView::Form(Some(_)))
+    )
 }
 
 /// Client-side navigation within the app.
 pub fn go(path: &str) {
     if let Some(ctx) = Biz::ctx() {
-        crate::route::navigate(ctx, path);
+        ctx.navigate(path);
     }
 }
 
@@ -569,7 +569,7 @@ pub fn install(ctx: AppCtx) {
         biz.requeue_failed();
     });
     Effect::new(move |_| {
-        if ctx.screen.get() == crate::app::Screen::Open {
+        if ctx.screen.get() == crate::state::Screen::Open {
             biz.flush();
         }
     });
