@@ -10,23 +10,33 @@ use wasm_bindgen::JsValue;
 use crate::browser::{mono_ms, sleep};
 
 /// The connection as signals: online, and requests failing over or retrying.
-#[derive(Clone)]
+#[derive(Clone, Copy)]
 pub struct Connection {
-    pub online: ArcRwSignal<bool>,
-    pub connecting: ArcRwSignal<u32>,
+    pub online: RwSignal<bool>,
+    pub connecting: RwSignal<u32>,
 }
 
 thread_local! {
-    // Lives as long as the page (not owned by any view).
-    static CONNECTION: Connection = Connection {
-        online: ArcRwSignal::new(online()),
-        connecting: ArcRwSignal::new(0),
+    // Created with no owner, so no view disposes them: they live as long as the page.
+    static CONNECTION: Connection = {
+        let owner = Owner::current();
+        if let Some(o) = owner.clone() {
+            o.unset();
+        }
+        let c = Connection {
+            online: RwSignal::new(online()),
+            connecting: RwSignal::new(0),
+        };
+        if let Some(o) = owner {
+            o.set();
+        }
+        c
     };
 }
 
 /// The page's connection signals.
 pub fn connection() -> Connection {
-    CONNECTION.with(Clone::clone)
+    CONNECTION.with(|c| *c)
 }
 
 /// `navigator.onLine` (`true` when unknown).

@@ -50,23 +50,22 @@ pub fn ErrorNotice(
 #[component]
 pub fn NetNotice() -> impl IntoView {
     let net = network::connection();
-    let line = Memo::new(move |_| {
+    let line = move || {
         if !net.online.get() {
-            Some((
+            (
                 "offline-notice",
                 "notice notice--info",
                 "오프라인이에요. 연결되면 이어서 할게요",
-            ))
+            )
         } else if net.connecting.get() > 0 {
-            Some(("connecting", "panel__hint", "연결 중"))
+            ("connecting", "panel__hint", "연결 중")
         } else {
-            None
+            ("net-notice", "", "")
         }
-    });
-    let line = move || line.get();
+    };
     view! {
-        <p id="net-notice" role="status" data-testid=move || line().map_or("net-notice", |l| l.0) class=move || line().map_or("", |l| l.1)>
-            {move || line().map(|l| l.2)}
+        <p id="net-notice" role="status" data-testid=move || line().0 class=move || line().1>
+            {move || line().2}
         </p>
     }
 }

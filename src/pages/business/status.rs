@@ -1,7 +1,7 @@
 //! `/business/claims/{receipt}`: where a filed claim is (접수, 검토 중, 승인,
 //! 지급 완료, or 반려 with the reason), for the user who filed it.
 
-use leptos::either::Either;
+use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use maeum_contract::business::{DamageClaimReceipt, DamageClaimStatus};
 use maeum_contract::problem::code;
@@ -70,17 +70,16 @@ pub(super) fn status_page(receipt: String) -> impl IntoView {
     view! {
         <section class="panel status" data-testid="claim-status-page" aria-labelledby="status-title">
             <h2 class="panel__title" id="status-title" tabindex="-1" data-focus="">"피해 지원 진행 상황"</h2>
-            // Refreshing keeps what showed until the new answer is in.
-            // (`ApiError` is not a `std::error::Error` yet, so the failure is
-            // drawn here rather than by an `ErrorBoundary`.)
-            <Transition fallback=|| view! { <Loading text="진행 상황을 불러오고 있어요" /> }>
-                {move || Suspend::new(async move {
-                    match status.await {
-                        Ok(r) => Either::Left(receipt_view(r)),
-                        Err(e) => Either::Right(status_error(e)),
-                    }
-                })}
-            </Transition>
+            // `None` only until the first answer: a refresh keeps what showed
+            // until the new answer is in. (Drawn without `<Transition>` to keep
+            // the business bundle in its size budget; `ApiError` is not a
+            // `std::error::Error` yet, so the failure is drawn here rather than
+            // by an `ErrorBoundary`.)
+            {move || match status.get() {
+                None => EitherOf3::A(view! { <Loading text="진행 상황을 불러오고 있어요" /> }),
+                Some(Ok(r)) => EitherOf3::B(receipt_view(r)),
+                Some(Err(e)) => EitherOf3::C(status_error(e)),
+            }}
             <button
                 type="button"
                 class="btn btn--secondary"
