@@ -313,16 +313,26 @@ pub fn PackagePage() -> impl IntoView {
     let label = Memo::new(move |_| page.with(Page::claim_all_label));
     let notices = move || {
         page.with(|p| {
-            let ineligible = p.holdings.ineligible_reason.clone().map(|reason| view! {
-                <div class="notice notice--info" data-testid="ineligible-notice">
-                    <h3 class="notice__title">"대상 아님"</h3>
-                    <p class="notice__text">{reason}</p>
-                </div>
+            let ineligible = p.holdings.ineligible_reason.clone().map(|reason| {
+                view! {
+                    <div class="notice notice--info" data-testid="ineligible-notice">
+                        <h3 class="notice__title">"대상 아님"</h3>
+                        <p class="notice__text">{reason}</p>
+                    </div>
+                }
             });
-            let claim_error = p.claim_error.clone().map(|error| view! { <ErrorNotice error on_retry=retry /> });
+            let claim_error = p
+                .claim_error
+                .clone()
+                .map(|error| view! { <ErrorNotice error on_retry=retry /> });
             let stale = p.stale.map(|at| {
                 let text = format!("{} 기준 정보예요. 연결되면 새로 불러올게요.", kst_hm(at));
-                crate::components::note("stale-since", None, text, Some(("다시 시도", "retry", reload)))
+                crate::components::note(
+                    "stale-since",
+                    None,
+                    text,
+                    Some(("다시 시도", "retry", reload)),
+                )
             });
             let wait = p.wait.map(|wait| crate::components::waiting(wait, cancel));
             view! {

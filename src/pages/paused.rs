@@ -1,8 +1,8 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::state::{AppCtx, Screen};
 use crate::browser::{random_ms, sleep};
+use crate::state::{AppCtx, Screen};
 
 /// Operators paused claims. Asks the server again by itself after the wait it
 /// gave (plus jitter), until the pause ends.
