@@ -1,5 +1,6 @@
 // Issue 3: nobody sees or claims the package before the server says it is open.
 import { test as base, expect, Server, expectAccessible } from '../fixtures';
+import { installClock } from './clock';
 
 // The shipped campaign opens at 2023-01-05T09:00:00+09:00.
 const RELEASE = Date.parse('2023-01-05T09:00:00+09:00');
@@ -16,7 +17,7 @@ const test = base.extend<{ server: Server }>({
 
 test('with the phone a day ahead, the teaser shows and no package or claim request is sent', async ({ page, server }) => {
   // The page's clock is Playwright's: the test moves it instead of waiting.
-  await page.clock.install();
+  await installClock(page);
   // The device clock is a day after the release: it must not matter.
   await page.addInitScript(() => {
     const skew = 86_400_000;

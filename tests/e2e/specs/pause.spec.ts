@@ -1,10 +1,11 @@
 // Issue 3: operators pause a running campaign; the app says so and recovers by itself.
 import { test, expect, expectAccessible } from '../fixtures';
+import { installClock } from './clock';
 
 test('a paused campaign shows a notice and recovers after resume', async ({ page, server }) => {
   // The notice asks again after its retry interval (15 s plus up to 5 s of
   // jitter), without a reload: the page's clock is moved, nobody waits.
-  await page.clock.install();
+  await installClock(page);
   server.admin('pause');
   await server.open(page, 'waiting');
   const notice = page.getByRole('status').filter({ hasText: '일시' });
