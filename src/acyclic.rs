@@ -3,8 +3,8 @@
 //! that, at every level, sibling modules never depend on each other in a
 //! ring. A parent using its child (or a child its parent) is not a cycle.
 //!
-//! Hand-written (about a hundred lines) because the tools that draw Rust
-//! module graphs (`cargo-modules`) need a nightly-sized install; this runs
+//! Hand-written (about a hundred lines) rather than `cargo-modules`, which
+//! builds on rust-analyzer's crates (a long install for one check); this runs
 //! in `cargo test -p maeum --lib`, which `cargo xtask test` runs.
 
 use std::collections::{BTreeMap, BTreeSet};
