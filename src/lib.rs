@@ -3,6 +3,8 @@
 //! `main.rs` only installs the panic hook and calls [`mount`]; everything is
 //! public here so `tests/web.rs` can mount components.
 
+#[cfg(test)]
+mod acyclic;
 pub mod api;
 pub mod app;
 pub mod browser;
@@ -15,6 +17,7 @@ pub mod pages;
 #[cfg(debug_assertions)]
 pub mod preview;
 pub mod route;
+pub mod state;
 
 pub use app::{mount, App};
 

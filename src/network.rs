@@ -1,19 +1,42 @@
 //! The network as the user meets it: online or not (`online` / `offline`
-//! events), the page visible or not, a short "연결 중" while the client fails
-//! over to another backend, and the waiting room shown when the claim path is
-//! crowded. Waits here send nothing: they only look at the browser's state.
-
-use std::cell::Cell;
+//! events), the page visible or not, and how many requests are failing over
+//! to another backend ("연결 중"). It exposes that as signals
+//! ([`connection`]); `components::NetNotice` draws it. Waits here send
+//! nothing: they only look at the browser's state. No views here.
 
 use leptos::prelude::*;
 use wasm_bindgen::JsValue;
 
-use crate::app::{AppCtx, Screen};
 use crate::browser::{mono_ms, sleep};
 
+/// The connection as signals: online, and requests failing over or retrying.
+#[derive(Clone, Copy)]
+pub struct Connection {
+    pub online: RwSignal<bool>,
+    pub connecting: RwSignal<u32>,
+}
+
 thread_local! {
-    /// Requests currently failing over or retrying.
-    static CONNECTING: Cell<u32> = const { Cell::new(0) };
+    // Created with no owner, so no view disposes them: they live as long as the page.
+    static CONNECTION: Connection = {
+        let owner = Owner::current();
+        if let Some(o) = owner.clone() {
+            o.unset();
+        }
+        let c = Connection {
+            online: RwSignal::new(online()),
+            connecting: RwSignal::new(0),
+        };
+        if let Some(o) = owner {
+            o.set();
+        }
+        c
+    };
+}
+
+/// The page's connection signals.
+pub fn connection() -> Connection {
+    CONNECTION.with(|c| *c)
 }
 
 /// `navigator.onLine` (`true` when unknown).
@@ -37,48 +60,7 @@ pub fn visible() -> bool {
 
 /// A request starts (`1`) or stops (`-1`) failing over.
 pub fn connecting(delta: i32) {
-    CONNECTING.set(CONNECTING.get().saturating_add_signed(delta));
-    notice();
-}
-
-/// The line above every screen: "오프라인이에요 …" (`offline-notice`), "연결 중"
-/// (`connecting`), or nothing. Drawn straight into the DOM, outside the app's
-/// views (like the static fallback), so any code may update it.
-pub fn notice() {
-    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
-        return;
-    };
-    let el = doc.get_element_by_id("net-notice").or_else(|| {
-        let el = doc.create_element("p").ok()?;
-        el.set_id("net-notice");
-        let _ = el.set_attribute("role", "status");
-        let app = doc.get_element_by_id("app");
-        let parent = app
-            .as_ref()
-            .and_then(|a| a.parent_node())
-            .or_else(|| doc.body().map(Into::into))?;
-        parent
-            .insert_before(&el, app.as_ref().map(|a| a.as_ref()))
-            .ok()?;
-        Some(el)
-    });
-    let Some(el) = el else { return };
-    let (id, class, text) = if !online() {
-        (
-            "offline-notice",
-            "notice notice--info",
-            "오프라인이에요. 연결되면 이어서 할게요",
-        )
-    } else if CONNECTING.get() > 0 {
-        ("connecting", "panel__hint", "연결 중")
-    } else {
-        ("net-notice", "", "")
-    };
-    let _ = el.set_attribute("data-testid", id);
-    el.set_class_name(class);
-    if el.text_content().as_deref() != Some(text) {
-        el.set_text_content(Some(text));
-    }
+    CONNECTION.with(|c| c.connecting.update(|n| *n = n.saturating_add_signed(delta)));
 }
 
 /// Waits, sending nothing, until the browser is online and the page visible.
@@ -116,42 +98,15 @@ pub async fn pause(ms: u32, stop: &dyn Fn() -> bool, tick: &dyn Fn(u32)) -> bool
     }
 }
 
-/// Follows `online` / `offline`; back online, an unreachable app starts over.
-pub fn install(ctx: AppCtx) {
-    notice();
-    for name in ["online", "offline"] {
-        let _ = window_event_listener_untyped(name, move |_| {
-            notice();
-            if online()
-                && ctx
-                    .screen
-                    .with_untracked(|s| matches!(s, Screen::Unreachable(_)))
-            {
-                ctx.boot();
-            }
-        });
-    }
-}
-
-/// The one shape of every notice here (one view type keeps the wasm small):
-/// an optional title, a line of text, and an optional button (label, testid, action).
-pub fn note(
-    testid: &'static str,
-    title: Option<&'static str>,
-    text: String,
-    action: Option<(&'static str, &'static str, Callback<()>)>,
-) -> impl IntoView {
-    view! {
-        <div class="notice notice--info" data-testid=testid>
-            {title.map(|t| view! { <p class="notice__title">{t}</p> })}
-            <p class="notice__text" data-testid="note-text">{text}</p>
-            {action.map(|(label, id, run)| view! {
-                <button type="button" class="btn btn--secondary" data-testid=id on:click=move |_| run.run(())>
-                    {label}
-                </button>
-            })}
-        </div>
-    }
+/// Follows `online` / `offline`; `back_online` runs when the network returns.
+pub fn install(back_online: impl Fn() + 'static) {
+    let set = move |now: bool| CONNECTION.with(|c| c.online.set(now));
+    set(online());
+    let _ = window_event_listener_untyped("offline", move |_| set(false));
+    let _ = window_event_listener_untyped("online", move |_| {
+        set(true);
+        back_online();
+    });
 }
 
 /// The waiting room's title when the server is crowded.
@@ -183,20 +138,4 @@ pub fn wait_text(wait: &Wait) -> String {
         text.push_str("번째");
     }
     text
-}
-
-/// The waiting room: why, the seconds to the next try, the place in line when
-/// known, and 취소 (`waiting-cancel`). The owner re-draws it as `wait` changes.
-pub fn waiting(wait: Wait, on_cancel: Callback<()>) -> impl IntoView {
-    let title = if wait.held {
-        "오프라인이라 잠시 기다리고 있어요"
-    } else {
-        CROWDED
-    };
-    note(
-        "waiting",
-        Some(title),
-        wait_text(&wait),
-        Some(("취소", "waiting-cancel", on_cancel)),
-    )
 }

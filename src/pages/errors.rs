@@ -1,8 +1,8 @@
 use leptos::prelude::*;
 
 use crate::api::ApiError;
-use crate::app::AppCtx;
 use crate::components::ErrorNotice;
+use crate::state::AppCtx;
 
 /// The status request failed (backend down, no network, `trunk serve` alone).
 #[component]

@@ -1,4 +1,4 @@
-//! Screens. Each owns its requests; shared transitions live in [`crate::app::AppCtx`].
+//! Screens. Each owns its requests; shared transitions live in [`crate::state::AppCtx`].
 
 pub mod business;
 mod closed;
@@ -17,8 +17,8 @@ pub use teaser::{OpeningPage, Teaser, TeaserPage};
 
 use leptos::prelude::*;
 
-use crate::app::Journey;
 use crate::route::Route;
+use crate::state::Journey;
 
 /// The package bundle (`/`, `/package`): what a 카카오 나우 banner tap opens.
 pub const PACKAGE: Journey = Journey {

@@ -1,8 +1,8 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::app::{AppCtx, Screen};
 use crate::browser::{random_ms, sleep};
+use crate::state::{AppCtx, Screen};
 
 /// Operators paused claims. Asks the server again by itself after the wait it
 /// gave (plus jitter), until the pause ends.
@@ -26,6 +26,8 @@ pub fn PausedPage(
             }
         }
     });
+    // A task rather than an `Action`: the package bundle carries no other
+    // `Action`, and the first costs 2.6 KB brotli of its 110 KB budget.
     let check_now = move |_| {
         spawn_local(async move {
             let _ = ctx.refresh_status().await;

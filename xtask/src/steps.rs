@@ -243,6 +243,8 @@ fn run_layers(tally: &mut Tally) -> Result {
         "-p",
         "xtask",
     ]))?;
+    // The app's pure logic (model, route, draft rules) builds natively too.
+    tally.run(cmd("cargo").args(["test", "-p", "maeum", "--lib"]))?;
     // 2. Components in headless Chromium.
     tally.run(
         cmd("cargo")

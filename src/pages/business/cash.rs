@@ -3,26 +3,17 @@
 //! and kept on the device until the server answers.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use maeum_contract::business::{Brn, ChannelCash, FieldError, CHANNEL_CASH_WON};
 use maeum_contract::money::format_won;
 use maeum_contract::time::kst_date;
 
 use crate::api::{self, ApiError};
-use crate::app::AppCtx;
 use crate::browser::new_idempotency_key;
 use crate::business_draft::{self as draft, CashRecord};
 use crate::components::erased::{maybe, on_click, pick, text, when};
 use crate::components::error_summary::ErrorSummary;
 use crate::components::field::{Control, Field};
-
-#[derive(Clone, Debug, PartialEq)]
-enum Cash {
-    Idle,
-    Sending,
-    Granted(ChannelCash),
-    Failed(ApiError),
-}
+use crate::state::AppCtx;
 
 fn granted_text(c: &ChannelCash) -> String {
     if c.newly_granted {
@@ -47,19 +38,49 @@ pub fn ChannelCashPanel(brn: Option<String>) -> impl IntoView {
     let known = brn.as_deref().and_then(|b| Brn::parse(b).ok());
     let typed = RwSignal::new(String::new());
     let errors: RwSignal<Vec<FieldError>> = RwSignal::new(Vec::new());
-    let start = known
+    // Granted before (kept on the device), or by the last tap.
+    let kept = known
         .as_ref()
         .and_then(|b| draft::cash_record(b.digits()))
-        .and_then(|r| r.granted)
-        .map_or(Cash::Idle, Cash::Granted);
-    let state = RwSignal::new(start);
+        .and_then(|r| r.granted);
     let fixed = known.map(|b| b.digits().to_string());
     let ask = fixed.is_none();
+
+    // One request per tap under the business's kept key. `Invalid` shows at
+    // the field; a refusal that changes the whole screen is the app's.
+    let send = Action::new_local(move |record: &CashRecord| {
+        let record = record.clone();
+        let reply = api::business::channel_cash(&record.brn, &record.key);
+        async move {
+            let result = reply.await;
+            match &result {
+                Ok(granted) => {
+                    draft::save_cash_record(&CashRecord {
+                        granted: Some(granted.clone()),
+                        ..record
+                    });
+                    ctx.announce(granted_text(granted));
+                }
+                Err(ApiError::Invalid(list)) => {
+                    errors.try_set(list.clone());
+                }
+                Err(e) => {
+                    ctx.handle(e);
+                }
+            }
+            result
+        }
+    });
+    let granted = Memo::new(move |_| match send.value().get() {
+        Some(Ok(g)) => Some(g),
+        _ => kept.clone(),
+    });
+    let sending = send.pending();
 
     let claim = {
         let fixed = fixed.clone();
         move || {
-            if state.get_untracked() == Cash::Sending {
+            if sending.get_untracked() {
                 return;
             }
             let digits = match &fixed {
@@ -78,44 +99,19 @@ pub fn ChannelCashPanel(brn: Option<String>) -> impl IntoView {
                 key: new_idempotency_key(),
                 granted: None,
             });
-            if let Some(g) = record.granted.clone() {
-                state.set(Cash::Granted(g));
+            if record.granted.is_some() {
+                send.value().set(record.granted.map(Ok));
                 return;
             }
             draft::save_cash_record(&record);
-            state.set(Cash::Sending);
-            let reply = api::business::channel_cash(&record.brn, &record.key);
-            spawn_local(async move {
-                match reply.await {
-                    Ok(granted) => {
-                        draft::save_cash_record(&CashRecord {
-                            granted: Some(granted.clone()),
-                            ..record
-                        });
-                        ctx.announce(granted_text(&granted));
-                        state.try_set(Cash::Granted(granted));
-                    }
-                    Err(ApiError::Invalid(list)) => {
-                        errors.try_set(list);
-                        state.try_set(Cash::Idle);
-                    }
-                    Err(e) => {
-                        if !ctx.handle(&e) {
-                            state.try_set(Cash::Failed(e));
-                        }
-                    }
-                }
-            });
+            send.dispatch_local(record);
         }
     };
     let brn_error = Signal::derive(move || errors.read().first().map(|x| x.message.clone()));
-    let granted = move || match state.get() {
-        Cash::Granted(g) => Some(g),
-        _ => None,
-    };
-    let sending = move || *state.read() == Cash::Sending;
-    let failed = move |f: fn(&ApiError) -> &'static str| match state.get() {
-        Cash::Failed(e) => f(&e),
+    let granted = move || granted.get();
+    let sending = move || sending.get();
+    let failed = move |f: fn(&ApiError) -> &'static str| match &*send.value().read() {
+        Some(Err(e)) if !matches!(e, ApiError::Invalid(_)) => f(e),
         _ => "",
     };
     view! {

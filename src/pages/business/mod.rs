@@ -28,11 +28,10 @@ use leptos::prelude::*;
 use maeum_contract::business::FieldError;
 use wasm_bindgen::JsCast;
 
-use crate::api::business::clean_receipt_no;
-use crate::app::Journey;
 use crate::business_draft::{self as draft, Step};
 use crate::components::error_summary::{set_title, ErrorSummary};
-use crate::route::Route;
+use crate::route::{query_has, receipt_in_path, replace_path, BizView, Route};
+use crate::state::Journey;
 pub use cash::{CashPage, ChannelCashPanel};
 pub use damage::SupportPreview;
 pub use links::BusinessEntry;
@@ -50,57 +49,6 @@ pub const JOURNEY: Journey = Journey {
 
 /// The app's title, restored when the journey is left.
 pub const APP_TITLE: &str = "전 국민 마음 패키지 | 카카오 나우";
-
-/// Which screen of the journey a path shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BizView {
-    /// A step of the form; `None` is "wherever the user was".
-    Form(Option<Step>),
-    Done,
-    /// A claim's status (the receipt number is read from the address).
-    Status,
-    Cash,
-}
-
-impl BizView {
-    /// `None` when `path` is not part of the journey.
-    pub fn from_path(path: &str) -> Option<BizView> {
-        let path = path.split(['?', '#']).next().unwrap_or("");
-        let path = path.trim_end_matches('/');
-        let rest = path.strip_prefix("/business")?;
-        match rest {
-            "" => Some(BizView::Form(None)),
-            "/done" => Some(BizView::Done),
-            "/cash" => Some(BizView::Cash),
-            _ => {
-                let rest = rest.strip_prefix('/')?;
-                if let Some(receipt) = rest.strip_prefix("claims/") {
-                    return clean_receipt_no(receipt).map(|_| BizView::Status);
-                }
-                Step::from_slug(rest).map(|s| BizView::Form(Some(s)))
-            }
-        }
-    }
-}
-
-/// The receipt number in the address (`/business/claims/D-2301-7Q4K93`).
-fn receipt_in_path() -> Option<String> {
-    let path = web_sys::window()?.location().pathname().ok()?;
-    clean_receipt_no(path.strip_prefix("/business/claims/")?)
-}
-
-fn query_has(flag: &str) -> bool {
-    web_sys::window()
-        .and_then(|w| w.location().search().ok())
-        .is_some_and(|s| s.trim_start_matches('?').split('&').any(|p| p == flag))
-}
-
-/// Replaces the address without a history entry (a step the user may not see yet).
-fn replace_path(path: &str) {
-    if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
-        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path));
-    }
-}
 
 /// The journey's screens.
 ///
@@ -240,29 +188,4 @@ fn continue_from(biz: Biz, step: Step, from_check: bool) {
         d.reached = d.reached.max(target);
     });
     store::go(&format!("{}{query}", target.path()));
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_map_to_journey_screens() {
-        assert_eq!(BizView::from_path("/business"), Some(BizView::Form(None)));
-        assert_eq!(BizView::from_path("/business/"), Some(BizView::Form(None)));
-        assert_eq!(
-            BizView::from_path("/business/damage?from=check"),
-            Some(BizView::Form(Some(Step::Damage)))
-        );
-        assert_eq!(BizView::from_path("/business/done"), Some(BizView::Done));
-        assert_eq!(BizView::from_path("/business/cash"), Some(BizView::Cash));
-        assert_eq!(
-            BizView::from_path("/business/claims/D-2301-7Q4K93"),
-            Some(BizView::Status)
-        );
-        assert_eq!(BizView::from_path("/business/claims/../x"), None);
-        assert_eq!(BizView::from_path("/business/nope"), None);
-        assert_eq!(BizView::from_path("/businesses"), None);
-        assert_eq!(BizView::from_path("/"), None);
-    }
 }

@@ -17,9 +17,9 @@ use web_sys::File;
 use crate::api::retry::backoff_ms;
 use crate::api::upload::{self, UploadError};
 use crate::api::{self, ApiError};
-use crate::app::AppCtx;
 use crate::browser::{new_idempotency_key, sleep};
 use crate::business_draft::{self as draft, category_slug, Draft, FileState, SavedReceipt, Step};
+use crate::state::AppCtx;
 
 /// Uploads sending at once.
 const UPLOAD_SLOTS: u8 = 2;
@@ -51,6 +51,10 @@ pub struct Biz {
     pub submit: RwSignal<Submit>,
     /// Polite announcements of upload progress (at 0, 25, 50, 75, 100 %).
     pub said: RwSignal<String>,
+    /// Checks chosen files and queues the good ones for upload.
+    adding: Action<(EvidenceCategory, Vec<File>), ()>,
+    /// Sends the claim: `(automatic resends so far, key replaced once)`.
+    sending: Action<(u32, bool), ()>,
 }
 
 thread_local! {
@@ -94,11 +98,19 @@ impl Biz {
         if let Some(b) = BIZ.with(Cell::get) {
             return b;
         }
+        // The actions run on the journey's state, which exists by the time
+        // they are dispatched.
         let b = unowned(|| Biz {
             draft: RwSignal::new(draft::load()),
             errors: RwSignal::new((Step::Info, Vec::new())),
             submit: RwSignal::new(Submit::Idle),
             said: RwSignal::new(String::new()),
+            adding: Action::new_local(|(category, files): &(EvidenceCategory, Vec<File>)| {
+                Biz::get().check_files(*category, files.clone())
+            }),
+            sending: Action::new_local(|(attempt, rekeyed): &(u32, bool)| {
+                Biz::get().deliver(*attempt, *rekeyed)
+            }),
         });
         if b.draft.with_untracked(|d| d.queued) {
             b.submit.set(Submit::Queued);
@@ -168,52 +180,54 @@ impl Biz {
 
     /// Checks each chosen file (count, size, first bytes) and queues the good ones.
     pub fn add_files(self, category: EvidenceCategory, files: Vec<File>) {
-        spawn_local(async move {
-            for f in files {
-                let (name, size) = (f.name(), f.size().max(0.0) as u64);
-                let refused = |m: &str| FileState::Failed {
-                    message: m.to_string(),
-                    retry: false,
-                };
-                let mut state = if size == 0 {
-                    refused("내용이 없는 빈 파일이에요. 다른 파일을 골라 주세요.")
-                } else if size > MAX_EVIDENCE_BYTES {
-                    refused("파일 하나는 10MB까지 올릴 수 있어요. 더 작은 파일을 골라 주세요.")
-                } else {
-                    match upload::read_head(&f).await.as_deref().and_then(sniff) {
-                        Some(_) => FileState::Queued,
-                        None => refused(
-                            "사진(JPG, PNG, HEIC)이나 PDF 파일만 올릴 수 있어요. 파일 이름이 아니라 내용을 확인해요.",
-                        ),
-                    }
-                };
-                if state == FileState::Queued
-                    && self.draft.with_untracked(|d| d.counted_files()) >= MAX_EVIDENCE_FILES
-                {
-                    state = refused("증빙 파일은 모두 10개까지 올릴 수 있어요. 필요 없는 파일을 지운 뒤 올려 주세요.");
+        self.adding.dispatch_local((category, files));
+    }
+
+    async fn check_files(self, category: EvidenceCategory, files: Vec<File>) {
+        for f in files {
+            let (name, size) = (f.name(), f.size().max(0.0) as u64);
+            let refused = |m: &str| FileState::Failed {
+                message: m.to_string(),
+                retry: false,
+            };
+            let mut state = if size == 0 {
+                refused("내용이 없는 빈 파일이에요. 다른 파일을 골라 주세요.")
+            } else if size > MAX_EVIDENCE_BYTES {
+                refused("파일 하나는 10MB까지 올릴 수 있어요. 더 작은 파일을 골라 주세요.")
+            } else {
+                match upload::read_head(&f).await.as_deref().and_then(sniff) {
+                    Some(_) => FileState::Queued,
+                    None => refused(
+                        "사진(JPG, PNG, HEIC)이나 PDF 파일만 올릴 수 있어요. 파일 이름이 아니라 내용을 확인해요.",
+                    ),
                 }
-                let queued = state == FileState::Queued;
-                let mut key = 0;
-                self.edit(|d| {
-                    key = d.next_file;
-                    d.next_file += 1;
-                    d.evidence.push(draft::EvidenceFile {
-                        key,
-                        name: name.clone(),
-                        size,
-                        category,
-                        upload_id: None,
-                        state,
-                    });
-                });
-                if queued {
-                    FILES.with(|x| x.borrow_mut().push((key, f)));
-                } else {
-                    self.announce(format!("{name} 파일은 올릴 수 없어요."));
-                }
+            };
+            if state == FileState::Queued
+                && self.draft.with_untracked(|d| d.counted_files()) >= MAX_EVIDENCE_FILES
+            {
+                state = refused("증빙 파일은 모두 10개까지 올릴 수 있어요. 필요 없는 파일을 지운 뒤 올려 주세요.");
             }
-            self.pump();
-        });
+            let queued = state == FileState::Queued;
+            let mut key = 0;
+            self.edit(|d| {
+                key = d.next_file;
+                d.next_file += 1;
+                d.evidence.push(draft::EvidenceFile {
+                    key,
+                    name: name.clone(),
+                    size,
+                    category,
+                    upload_id: None,
+                    state,
+                });
+            });
+            if queued {
+                FILES.with(|x| x.borrow_mut().push((key, f)));
+            } else {
+                self.announce(format!("{name} 파일은 올릴 수 없어요."));
+            }
+        }
+        self.pump();
     }
 
     /// Removes a file from the claim (stopping its upload).
@@ -437,82 +451,83 @@ impl Biz {
     /// the key was already replaced once in this chain.
     fn send(self, attempt: u32, rekeyed: bool) {
         self.submit.set(Submit::Sending);
+        self.sending.dispatch_local((attempt, rekeyed));
+    }
+
+    async fn deliver(self, attempt: u32, rekeyed: bool) {
         let (request, key) = self.draft.with_untracked(|d| (d.request(), d.key.clone()));
-        let reply = api::business::damage_claim(&request, &key);
-        spawn_local(async move {
-            let result = reply.await;
-            let filed = self.draft.get_untracked();
-            match result {
-                Ok(receipt) => {
-                    draft::add_receipt(SavedReceipt::from_receipt(&receipt, &filed));
-                    draft::clear();
-                    FILES.with(|f| f.borrow_mut().clear());
-                    self.draft.set(Draft::fresh());
-                    self.clear_errors();
-                    self.submit.set(Submit::Idle);
-                    if let Some(ctx) = Self::ctx() {
-                        ctx.announce(format!(
-                            "신청이 접수됐어요. 접수번호 {}",
-                            receipt.receipt_no
-                        ));
-                    }
-                    if on_form() {
-                        go("/business/done");
-                    }
+        let result = api::business::damage_claim(&request, &key).await;
+        let filed = self.draft.get_untracked();
+        match result {
+            Ok(receipt) => {
+                draft::add_receipt(SavedReceipt::from_receipt(&receipt, &filed));
+                draft::clear();
+                FILES.with(|f| f.borrow_mut().clear());
+                self.draft.set(Draft::fresh());
+                self.clear_errors();
+                self.submit.set(Submit::Idle);
+                if let Some(ctx) = Self::ctx() {
+                    ctx.announce(format!(
+                        "신청이 접수됐어요. 접수번호 {}",
+                        receipt.receipt_no
+                    ));
                 }
-                Err(ApiError::Invalid(errors)) => {
-                    self.edit(|d| d.queued = false);
-                    self.submit.set(Submit::Idle);
-                    let (step, errors) = draft::server_errors(&errors);
-                    self.errors.set((step, errors));
-                    if step != Step::Check {
-                        go(&format!("{}?from=check", step.path()));
-                    }
-                }
-                Err(ApiError::Conflict { receipt_no }) => {
-                    self.edit(|d| d.queued = false);
-                    self.submit.set(Submit::Conflict(receipt_no));
-                }
-                Err(ApiError::Rejected { code: c, .. })
-                    if c == code::IDEMPOTENCY_KEY_REUSED && !rekeyed =>
-                {
-                    // The answers changed since the key was made: a new intent.
-                    // (If the first one was filed after all, the server says 409.)
-                    self.edit(|d| d.key = new_idempotency_key());
-                    self.send(attempt, true);
-                }
-                Err(e) if transient(&e) => {
-                    self.edit(|d| d.queued = true);
-                    self.submit.set(Submit::Queued);
-                    if let ApiError::Paused { .. } = e {
-                        if let Some(ctx) = Self::ctx() {
-                            ctx.handle(&e);
-                        }
-                    }
-                    // Online (a 5xx, a time-out, busy): a few more tries with
-                    // backoff. Offline, or after those: the `online` event, the
-                    // next load, or 지금 다시 보내기 sends it.
-                    if crate::network::online() && attempt < SUBMIT_RETRIES {
-                        let retry_after = e.retry_after_s().map(|s| s.min(60));
-                        sleep(backoff_ms(attempt + 2, retry_after, js_sys::Math::random())).await;
-                        if self.submit.get_untracked() == Submit::Queued {
-                            self.send(attempt + 1, rekeyed);
-                        }
-                    }
-                }
-                Err(e) => {
-                    // Signed out, not open, closed: the app changes screen; the
-                    // claim stays queued for when it can go.
-                    let global = Self::ctx().is_some_and(|ctx| ctx.handle(&e));
-                    self.edit(|d| d.queued = global);
-                    self.submit.set(if global {
-                        Submit::Queued
-                    } else {
-                        Submit::Failed(e)
-                    });
+                if on_form() {
+                    go("/business/done");
                 }
             }
-        });
+            Err(ApiError::Invalid(errors)) => {
+                self.edit(|d| d.queued = false);
+                self.submit.set(Submit::Idle);
+                let (step, errors) = draft::server_errors(&errors);
+                self.errors.set((step, errors));
+                if step != Step::Check {
+                    go(&format!("{}?from=check", step.path()));
+                }
+            }
+            Err(ApiError::Conflict { receipt_no }) => {
+                self.edit(|d| d.queued = false);
+                self.submit.set(Submit::Conflict(receipt_no));
+            }
+            Err(ApiError::Rejected { code: c, .. })
+                if c == code::IDEMPOTENCY_KEY_REUSED && !rekeyed =>
+            {
+                // The answers changed since the key was made: a new intent.
+                // (If the first one was filed after all, the server says 409.)
+                self.edit(|d| d.key = new_idempotency_key());
+                self.send(attempt, true);
+            }
+            Err(e) if transient(&e) => {
+                self.edit(|d| d.queued = true);
+                self.submit.set(Submit::Queued);
+                if let ApiError::Paused { .. } = e {
+                    if let Some(ctx) = Self::ctx() {
+                        ctx.handle(&e);
+                    }
+                }
+                // Online (a 5xx, a time-out, busy): a few more tries with
+                // backoff. Offline, or after those: the `online` event, the
+                // next load, or 지금 다시 보내기 sends it.
+                if crate::network::online() && attempt < SUBMIT_RETRIES {
+                    let retry_after = e.retry_after_s().map(|s| s.min(60));
+                    sleep(backoff_ms(attempt + 2, retry_after, js_sys::Math::random())).await;
+                    if self.submit.get_untracked() == Submit::Queued {
+                        self.send(attempt + 1, rekeyed);
+                    }
+                }
+            }
+            Err(e) => {
+                // Signed out, not open, closed: the app changes screen; the
+                // claim stays queued for when it can go.
+                let global = Self::ctx().is_some_and(|ctx| ctx.handle(&e));
+                self.edit(|d| d.queued = global);
+                self.submit.set(if global {
+                    Submit::Queued
+                } else {
+                    Submit::Failed(e)
+                });
+            }
+        }
     }
 }
 
@@ -543,18 +558,18 @@ pub async fn wait_online(max_ms: u32) {
     let _ = wasm_bindgen_futures::JsFuture::from(either).await;
 }
 
+/// Whether a step of the form shows (the submit then moves on to 완료).
 fn on_form() -> bool {
-    web_sys::window()
-        .and_then(|w| w.location().pathname().ok())
-        .is_some_and(|p| {
-            p.starts_with("/business/") && Step::from_slug(&p["/business/".len()..]).is_some()
-        })
+    matches!(
+        crate::route::Route::current(),
+        crate::route::Route::Business(crate::route::BizView::Form(Some(_)))
+    )
 }
 
 /// Client-side navigation within the app.
 pub fn go(path: &str) {
     if let Some(ctx) = Biz::ctx() {
-        crate::route::navigate(ctx, path);
+        ctx.navigate(path);
     }
 }
 
@@ -569,7 +584,7 @@ pub fn install(ctx: AppCtx) {
         biz.requeue_failed();
     });
     Effect::new(move |_| {
-        if ctx.screen.get() == crate::app::Screen::Open {
+        if ctx.screen.get() == crate::state::Screen::Open {
             biz.flush();
         }
     });

@@ -52,15 +52,20 @@ test('a dropped connection on claim is retried with the same key and grants once
 });
 
 test('slow answers keep the page alive and usable', async ({ page, server }) => {
+  // Every read is slow; the claim is held until the test has seen the tap answered.
+  let release: () => void = () => {};
+  const answered = new Promise<void>((r) => { release = r; });
   await page.route('**/api/v1/**', async (route) => {
-    await new Promise((r) => setTimeout(r, 2_000));
+    if (route.request().url().endsWith('/api/v1/claims')) await answered;
+    else await new Promise((r) => setTimeout(r, 2_000));
     await route.continue();
   });
   await server.open(page, 'slow');
   await expect(page.getByTestId('item-card')).toHaveCount(6, { timeout: 20_000 });
   const card = page.getByTestId('item-card').first();
   await card.getByTestId('item-claim').click();
-  // The tap answers at once, before the network does.
-  await expect(card).toHaveAttribute('data-state', 'pending', { timeout: 500 });
+  // The tap answers at once, before the network does (the claim is still held).
+  await expect(card).toHaveAttribute('data-state', 'pending');
+  release();
   await expect(card).toHaveAttribute('data-state', 'claimed', { timeout: 20_000 });
 });
