@@ -5,16 +5,22 @@
 //! bench all start it this way.
 
 pub mod api;
+pub mod auth;
 pub mod bizdb;
 pub mod business;
 pub mod campaign;
+pub mod claims;
 pub mod cli;
 pub mod clock;
 pub mod conn;
 pub mod db;
 pub mod dist;
+pub mod extract;
+pub mod gate;
 pub mod guard;
 pub mod headers;
+pub mod problem;
+pub mod state;
 pub mod store;
 pub mod token;
 
@@ -157,7 +163,7 @@ async fn shutdown_signal() {
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     eprintln!("maeum-server: a request handler panicked");
-    let mut res = api::internal().into_response();
+    let mut res = problem::internal().into_response();
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
@@ -165,7 +171,7 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 
 /// The whole HTTP app: `/api` plus, optionally, the built app.
 pub fn app(
-    state: Arc<api::AppState>,
+    state: Arc<state::AppState>,
     dev: bool,
     dist: Option<&std::path::Path>,
     in_flight: guard::InFlight,
@@ -179,7 +185,7 @@ pub fn app(
             .with_state(Arc::new(dist::Dist::new(root))),
         None => Router::new()
             .nest(api::API_BASE, api::router(state, dev).layer(shed))
-            .fallback(api::not_found),
+            .fallback(problem::not_found),
     };
     router
         .layer(CompressionLayer::new())
@@ -230,7 +236,7 @@ pub async fn start(config: Config) -> Result<Server, String> {
     {
         eprintln!("maeum-server: note: removed {n} unfinished upload(s) left by an earlier crash");
     }
-    let state = Arc::new(api::AppState {
+    let state = Arc::new(state::AppState {
         store,
         clock: config.clock.clone(),
         tokens: tokens.clone(),
