@@ -88,11 +88,14 @@ fn config(args: &ServeArgs) -> Result<Config, CliError> {
     }
     config.allow_origins = args.allow_origins.clone();
     config.connect_src = args.connect_src.clone();
+    config.metrics_addr = args.metrics_addr;
+    config.shutdown_grace = std::time::Duration::from_secs(args.shutdown_grace_seconds);
     Ok(config)
 }
 
 fn serve(args: ServeArgs) -> Result<(), CliError> {
     let config = config(&args)?;
+    crate::logging::init(args.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -110,7 +113,15 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
         }
         use std::io::Write as _;
         let mut out = std::io::stdout();
+        tracing::info!(
+            addr = %server.addr(),
+            metrics = server.metrics_url().as_deref().unwrap_or("off"),
+            "listening"
+        );
         let _ = writeln!(out, "listening on {}", server.url());
+        if let Some(url) = server.metrics_url() {
+            let _ = writeln!(out, "metrics on {url}");
+        }
         let _ = out.flush();
         server.run_until_signal().await.map_err(CliError::failed)
     })

@@ -26,6 +26,7 @@ pub(crate) async fn refuse_if_early(
             .store
             .write(move |c| db::record_early_attempt(c, now, Some(&user), endpoint))
             .await?;
+        state.metrics.early_attempt();
         return Err(not_open(settings.release_at, now));
     }
     Ok(now)

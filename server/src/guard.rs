@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tower_http::timeout::TimeoutBody;
 
+use crate::metrics::Metrics;
 use crate::problem::ApiError;
 
 /// Default bound on API requests in flight per process.
@@ -26,15 +27,25 @@ const EXEMPT: &[&str] = &["/v1/status"];
 #[derive(Clone)]
 pub struct InFlight {
     permits: Arc<Semaphore>,
+    max: usize,
     body_idle_timeout: Duration,
+    metrics: Arc<Metrics>,
 }
 
 impl InFlight {
-    pub fn new(max: usize) -> InFlight {
+    pub fn new(max: usize, metrics: Arc<Metrics>) -> InFlight {
+        let max = max.max(1);
         InFlight {
-            permits: Arc::new(Semaphore::new(max.max(1))),
+            permits: Arc::new(Semaphore::new(max)),
+            max,
             body_idle_timeout: DEFAULT_BODY_IDLE_TIMEOUT,
+            metrics,
         }
+    }
+
+    /// Slots taken right now.
+    pub fn in_use(&self) -> usize {
+        self.max.saturating_sub(self.permits.available_permits())
     }
 
     /// A request body that sends nothing for `idle` fails (the handler answers
@@ -68,7 +79,10 @@ pub async fn limit_in_flight(State(limit): State<InFlight>, req: Request, next: 
             drop(permit);
             res
         }
-        Err(_) => busy().into_response(),
+        Err(_) => {
+            limit.metrics.shed();
+            busy().into_response()
+        }
     }
 }
 

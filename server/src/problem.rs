@@ -82,6 +82,8 @@ impl IntoResponse for ApiError {
         for (name, value) in self.headers {
             res.headers_mut().append(name, value);
         }
+        res.extensions_mut()
+            .insert(crate::access::ProblemCode(self.problem.code));
         res
     }
 }
@@ -97,7 +99,7 @@ impl From<DbError> for ApiError {
             .detail("잠시 후 다시 시도해 주세요.")
             .retry_after(1)
         } else {
-            eprintln!("maeum-server: database error: {e}");
+            tracing::error!("database error: {e}");
             internal()
         }
     }

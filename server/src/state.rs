@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::guard::RateLimiter;
+use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::token::TokenKey;
 
@@ -18,6 +19,8 @@ pub struct AppState {
     pub upload_quota: u64,
     /// Per-user limit on the claim endpoints (`None`: off).
     pub rate_limiter: Option<RateLimiter>,
+    /// This server's metrics.
+    pub metrics: Arc<Metrics>,
 }
 
 pub(crate) type Shared = Arc<AppState>;

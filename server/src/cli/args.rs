@@ -110,6 +110,15 @@ pub struct ServeArgs {
     /// An API origin added to the app's connect-src; repeatable.
     #[arg(long = "connect-src", value_name = "ORIGIN", value_parser = origin)]
     pub connect_src: Vec<String>,
+    /// Log lines as text or one JSON object a line (filter with RUST_LOG).
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t)]
+    pub log_format: crate::logging::Format,
+    /// Serves /metrics, /livez and /readyz on this address (off when absent).
+    #[arg(long, value_name = "ADDR", value_parser = socket_addr)]
+    pub metrics_addr: Option<SocketAddr>,
+    /// After SIGTERM, how long requests in flight may take to finish.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = number::<u64>)]
+    pub shutdown_grace_seconds: u64,
 }
 
 #[derive(Debug, Subcommand)]
