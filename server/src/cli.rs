@@ -89,6 +89,19 @@ fn config(args: &ServeArgs) -> Result<Config, CliError> {
     config.allow_origins = args.allow_origins.clone();
     config.connect_src = args.connect_src.clone();
     config.metrics_addr = args.metrics_addr;
+    let jwks = match (&args.jwks_url, &args.jwks_file) {
+        (Some(url), _) => Some(crate::jwt::JwksSource::Url(url.clone())),
+        (None, Some(file)) => Some(crate::jwt::JwksSource::File(file.clone())),
+        (None, None) => None,
+    };
+    config.jwt = match (jwks, &args.issuer, &args.audience) {
+        (Some(jwks), Some(issuer), Some(audience)) => Some(crate::jwt::JwtConfig {
+            jwks,
+            issuer: issuer.clone(),
+            audience: audience.clone(),
+        }),
+        _ => None,
+    };
     config.shutdown_grace = std::time::Duration::from_secs(args.shutdown_grace_seconds);
     Ok(config)
 }

@@ -21,6 +21,7 @@ pub mod gate;
 pub mod guard;
 pub mod headers;
 pub mod health;
+pub mod jwt;
 pub mod logging;
 pub mod metrics;
 pub mod problem;
@@ -71,6 +72,8 @@ pub struct Config {
     /// Extra API origins the app may connect to (added to the HTML policy's `connect-src`,
     /// besides those found in the dist's `config.json`).
     pub connect_src: Vec<String>,
+    /// Identity tokens from a JWKS instead of the server's own dev tokens.
+    pub jwt: Option<jwt::JwtConfig>,
     /// Where `/metrics`, `/livez` and `/readyz` are served (`None`: nowhere).
     pub metrics_addr: Option<SocketAddr>,
     /// How long requests in flight may take to finish once shutdown begins.
@@ -104,6 +107,7 @@ impl Config {
             upload_quota: DEFAULT_UPLOAD_QUOTA,
             allow_origins: Vec::new(),
             connect_src: Vec::new(),
+            jwt: None,
             metrics_addr: None,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             test_routes: None,
@@ -284,6 +288,10 @@ pub async fn start(config: Config) -> Result<Server, String> {
     {
         tracing::info!("note: removed {n} unfinished upload(s) left by an earlier crash");
     }
+    let jwt = match config.jwt.clone() {
+        Some(c) => Some(Arc::new(jwt::JwtVerifier::new(c).await?)),
+        None => None,
+    };
     let metrics = Arc::new(metrics::Metrics::new());
     let state = Arc::new(state::AppState {
         store,
@@ -293,6 +301,7 @@ pub async fn start(config: Config) -> Result<Server, String> {
         uploads_dir,
         upload_quota: config.upload_quota,
         rate_limiter: config.rate_limit.map(guard::RateLimiter::new),
+        jwt,
         metrics: metrics.clone(),
     });
     let security = headers::Security::new(
