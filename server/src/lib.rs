@@ -230,7 +230,11 @@ pub fn app(
     if let Some(extra) = test_routes {
         api = api.merge(extra);
     }
-    let api = api.layer(shed);
+    let mut api = api.layer(shed);
+    // Outside the shedding, so a 503 `busy` carries CORS headers too.
+    if let Some(cors) = security.cors() {
+        api = api.layer(cors);
+    }
     let router = Router::new().nest(api::API_BASE, api);
     let router = match dist {
         Some(root) => router.fallback_service(
