@@ -225,12 +225,10 @@ pub fn app(
     test_routes: Option<Router>,
 ) -> Router {
     let metrics = state.metrics.clone();
-    let shed = axum::middleware::from_fn_with_state(in_flight, guard::limit_in_flight);
-    let mut api: Router = api::router(state, dev);
+    let mut api: Router = api::router(state, dev, &in_flight);
     if let Some(extra) = test_routes {
         api = api.merge(extra);
     }
-    let mut api = api.layer(shed);
     // Outside the shedding, so a 503 `busy` carries CORS headers too.
     if let Some(cors) = security.cors() {
         api = api.layer(cors);

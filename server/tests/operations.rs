@@ -273,3 +273,33 @@ fn the_release_profile_unwinds_so_request_panics_are_caught() {
         assert_ne!(panic, Some("abort"), "[profile.{profile}]");
     }
 }
+
+#[tokio::test]
+async fn shed_requests_and_slots_in_use_are_counted_and_status_is_never_shed() {
+    use tokio::io::AsyncWriteExt;
+    let s = start_with_metrics(|c| c.max_in_flight = 1).await;
+    // A claim whose body never finishes holds the only slot.
+    let addr = s.server.addr();
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/claims HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
+         Idempotency-Key: held\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{",
+        s.token("holder")
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while sample(&scrape(&s).await, "maeum_in_flight_requests") < 1.0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slot was never taken"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    expect_problem(s.claim("other", "k", &[DRAWER]).await, 503, "busy").await;
+    expect_problem(s.get("/api/v1/package", Some("other")).await, 503, "busy").await;
+    assert_eq!(s.get("/api/v1/status", None).await.status(), 200);
+    let m = scrape(&s).await;
+    assert_eq!(sample(&m, "maeum_requests_shed_total"), 2.0);
+    assert_eq!(sample(&m, "maeum_in_flight_requests"), 1.0);
+    drop(tcp);
+}
