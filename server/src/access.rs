@@ -13,13 +13,11 @@ use rand::RngCore;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::api::API_BASE;
 use crate::metrics::Metrics;
+use crate::problem::ProblemCode;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// The `code` of the problem document a response carries (set by `ApiError`).
-#[derive(Clone, Debug)]
-pub struct ProblemCode(pub String);
 
 /// A client's request id is kept when it is 1 to 64 of `A-Z a-z 0-9 . _ -`
 /// (so it cannot smuggle anything into a log line); otherwise one is made.
@@ -41,16 +39,24 @@ fn request_id(req: &Request) -> HeaderValue {
     }
 }
 
+fn is_api(path: &str) -> bool {
+    path.strip_prefix(API_BASE)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 /// Middleware around the whole app.
 pub async fn log(State(metrics): State<Arc<Metrics>>, mut req: Request, next: Next) -> Response {
     let start = Instant::now();
     let id = request_id(&req);
     req.headers_mut().insert(REQUEST_ID, id.clone());
     let method = req.method().clone();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    // Bounded labels: a route template; `unmatched` for any other API path;
+    // `app` for everything outside the API (the built app's files and pages).
+    let route = match req.extensions().get::<MatchedPath>() {
+        Some(p) => p.as_str().to_string(),
+        None if is_api(req.uri().path()) => "unmatched".to_string(),
+        None => "app".to_string(),
+    };
     let mut res = next.run(req).await;
     let latency = start.elapsed();
     let status = res.status().as_u16();

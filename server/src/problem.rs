@@ -9,6 +9,10 @@ use maeum_contract::{time, Timestamp};
 
 use crate::db::DbError;
 
+/// The `code` of the problem document a response carries, for the access log.
+#[derive(Clone, Debug)]
+pub struct ProblemCode(pub String);
+
 /// An error answer: a problem document plus the headers it needs.
 #[derive(Debug)]
 pub struct ApiError {
@@ -82,8 +86,7 @@ impl IntoResponse for ApiError {
         for (name, value) in self.headers {
             res.headers_mut().append(name, value);
         }
-        res.extensions_mut()
-            .insert(crate::access::ProblemCode(self.problem.code));
+        res.extensions_mut().insert(ProblemCode(self.problem.code));
         res
     }
 }
