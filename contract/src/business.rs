@@ -932,8 +932,12 @@ pub struct DamageClaimReceipt {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Upload {
     pub id: String,
+    /// Only the id is needed to refer to the file; the rest may be left out.
+    #[serde(default)]
     pub sha256: String,
+    #[serde(default)]
     pub size: u64,
+    #[serde(default)]
     pub content_type: String,
 }
 
