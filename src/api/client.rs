@@ -89,22 +89,17 @@ thread_local! {
 }
 
 /// Reads the runtime `config.json` (a fresh copy when `fresh`, else the
-/// first one, which is kept: the inline loader's read when it made one) and
-/// applies its `api_bases`. Unreadable means `{}`.
+/// first one, which is kept) and applies its `api_bases`. Unreadable means `{}`.
 fn runtime_config(fresh: bool) -> JsFuture {
     let cached = CONFIG.with(|c| c.borrow().clone()).filter(|_| !fresh);
     let promise = cached.unwrap_or_else(|| {
-        let early = if fresh { None } else { boot::config() };
-        let reply: Exchange = match early {
-            Some(read) => Box::pin(async move { read.await.map_err(|_| (ApiError::Offline, 0)) }),
-            None => fetch(
-                config::RUNTIME_CONFIG_URL.into(),
-                Method::GET,
-                None,
-                None,
-                false,
-            ),
-        };
+        let reply = fetch(
+            config::RUNTIME_CONFIG_URL.into(),
+            Method::GET,
+            None,
+            None,
+            false,
+        );
         let promise = wasm_bindgen_futures::future_to_promise(async move {
             let raw = reply.await.unwrap_or(JsValue::NULL);
             if let Some(ApiBases { api_bases }) = codec::from_js(raw.clone()) {
@@ -262,6 +257,12 @@ fn fetch(
     #[cfg(debug_assertions)]
     if let Some(reply) = super::responder::respond(method.as_str(), &url, body.as_ref()) {
         return Box::pin(async move { reply.await.map_err(|e| (e, 0)) });
+    }
+    // The inline loader's reads, each taken once.
+    if url == config::RUNTIME_CONFIG_URL {
+        if let Some(read) = boot::config() {
+            return Box::pin(async move { read.await.map_err(|_| (ApiError::Offline, 0)) });
+        }
     }
     let early = (method == Method::GET)
         .then(|| boot::status(&url))
