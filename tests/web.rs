@@ -731,9 +731,9 @@ fn last_package_and_claims_are_kept_with_their_time() {
         ineligible_reason: None,
     };
     let before = js_sys::Date::now() as i64;
-    storage::keep(storage::KEPT_PACKAGE, &package);
+    storage::keep(storage::KEPT_PACKAGE, &codec::to_js(&package).unwrap());
     assert!(client::kept_package().is_none(), "both reads are needed");
-    storage::keep(storage::KEPT_CLAIMS, &mine);
+    storage::keep(storage::KEPT_CLAIMS, &codec::to_js(&mine).unwrap());
     let (p, m, at) = client::kept_package().expect("kept");
     assert_eq!((p, m), (package, mine.clone()), "kept whole");
     assert!(at.0 >= before && at.0 <= js_sys::Date::now() as i64);
@@ -747,7 +747,7 @@ fn last_package_and_claims_are_kept_with_their_time() {
     assert!(client::kept_package().is_none());
 
     // Another user's token: what the last one read is dropped.
-    storage::keep(storage::KEPT_CLAIMS, &mine);
+    storage::keep(storage::KEPT_CLAIMS, &codec::to_js(&mine).unwrap());
     storage::set_token(Some("someone-else"));
     assert!(session.get_item(storage::KEPT_PACKAGE).unwrap().is_none());
     storage::set_token(None);

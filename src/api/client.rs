@@ -134,14 +134,15 @@ pub(crate) fn decode<T: DeserializeOwned>(raw: JsValue) -> Result<T, ApiError> {
 }
 
 /// A read that also keeps its answer in storage for when the network is gone.
-fn read_kept<T: DeserializeOwned + Serialize>(
+fn read_kept<T: DeserializeOwned>(
     path: &str,
     key: &'static str,
 ) -> impl Future<Output = Result<T, ApiError>> {
     let reply = start(Method::GET, path, None, None, true);
     async move {
-        let value: T = decode(reply.await?)?;
-        storage::keep(key, &value);
+        let raw = reply.await?;
+        let value: T = decode(raw.clone())?;
+        storage::keep(key, &raw);
         Ok(value)
     }
 }

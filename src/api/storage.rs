@@ -171,18 +171,28 @@ pub fn remove_intent(key: &str) {
     save_intents(&list);
 }
 
-/// A kept read: the value and when it was read (device clock, epoch ms).
-#[derive(Serialize, Deserialize)]
+/// A kept read as stored: the answer's JSON exactly as the server sent it
+/// (passed through untouched, so the contract types need no `Serialize` in
+/// the wasm) and when it was read (device clock, epoch ms).
+#[derive(Serialize)]
+struct Keep {
+    at: f64,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    v: JsValue,
+}
+
+/// A kept read as read back, decoded like a fresh answer.
+#[derive(Deserialize)]
 struct Kept<T> {
     at: f64,
     v: T,
 }
 
-/// Keeps a successful read under `key`, with the time (device clock).
-pub fn keep<T: Serialize>(key: &str, value: &T) {
-    let entry = Kept {
+/// Keeps a successful read's JSON under `key`, with the time (device clock).
+pub fn keep(key: &str, answer: &JsValue) {
+    let entry = Keep {
         at: js_sys::Date::now(),
-        v: value,
+        v: answer.clone(),
     };
     if let Some(raw) = codec::to_text(&entry) {
         write(key, Some(&raw));
