@@ -1074,3 +1074,69 @@ mod business {
         assert_eq!(saved_draft(), SavedDraft::None);
     }
 }
+
+/// The designers' preview plugs into the client this way: an installed
+/// stand-in answers instead of the network, gets the body as sent (the
+/// contract's serde shape), and its answer is decoded like a real one.
+#[wasm_bindgen_test]
+async fn an_installed_responder_answers_instead_of_the_network() {
+    use futures::future::LocalBoxFuture;
+    use maeum::api::client::Reply;
+    use maeum::api::responder::{self, Progress, Responder};
+    use maeum::api::upload::UploadError;
+    use maeum_contract::ClaimRequest;
+
+    struct SoldOut;
+    impl Responder for SoldOut {
+        fn respond(
+            &self,
+            method: &str,
+            url: &str,
+            body: Option<&wasm_bindgen::JsValue>,
+        ) -> Option<Reply> {
+            if method != "POST" || !url.ends_with("/v1/claims") {
+                return None;
+            }
+            let request: ClaimRequest = codec::from_js(body?.clone())?;
+            let answer = ClaimResponse {
+                results: request
+                    .item_ids
+                    .into_iter()
+                    .map(|item_id| ClaimResult {
+                        item_id,
+                        status: ClaimStatus::SoldOut,
+                        claim: None,
+                        reason: None,
+                    })
+                    .collect(),
+            };
+            let answer = codec::to_js(&answer)?;
+            Some(Box::pin(async move { Ok(answer) }))
+        }
+        fn upload(
+            &self,
+            _file: &web_sys::File,
+            _on_progress: Progress,
+        ) -> Option<LocalBoxFuture<'static, Result<Upload, UploadError>>> {
+            None
+        }
+    }
+
+    responder::install(SoldOut);
+    storage::set_token(Some("stand-in"));
+    let answer = maeum::api::claim(&["drawer".into(), "makers-2000".into()], "k-stand-in")
+        .await
+        .expect("the stand-in answered");
+    storage::set_token(None);
+    assert_eq!(
+        answer
+            .results
+            .iter()
+            .map(|r| (r.item_id.as_str(), r.status))
+            .collect::<Vec<_>>(),
+        [
+            ("drawer", ClaimStatus::SoldOut),
+            ("makers-2000", ClaimStatus::SoldOut)
+        ]
+    );
+}
