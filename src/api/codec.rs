@@ -2,8 +2,12 @@
 //! own JSON (`Response.json()`, `JSON.parse`, `JSON.stringify`) by
 //! serde-wasm-bindgen, so no JSON text parser or number formatter ships in
 //! the wasm. Request bodies, answers, stored drafts, intents and kept reads
-//! all go through here (measured against gloo-net's serde_json `json()`:
-//! see docs/perf.md).
+//! all go through here.
+//!
+//! Measured against gloo-net's `json()` (serde_json) with `cargo xtask build`
+//! + `node xtask/sizes.mjs dist`, same source otherwise: the package wasm is
+//! 321,295 B raw / 111,768 B brotli this way and 341,076 / 117,411 with
+//! serde_json (which also parses and formats the JSON text in the wasm).
 //!
 //! Decoding follows serde's derive: unknown fields are ignored, a missing or
 //! `null` `Option` is `None`, anything else of the wrong shape fails the
