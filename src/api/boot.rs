@@ -44,9 +44,11 @@ pub fn status(url: &str) -> Option<LocalBoxFuture<'static, Option<Response>>> {
             return None;
         }
         let response = Reflect::get(&answer, &JsValue::from_str("response")).ok()?;
-        response
-            .dyn_into::<web_sys::Response>()
-            .ok()
-            .map(Response::from)
+        let response = response.dyn_into::<web_sys::Response>().ok()?;
+        // The answer is usually here before the app has mounted: go on in a
+        // task of its own, so mounting and drawing the screen the status
+        // calls for are two short main-thread tasks, not one long one (TBT).
+        crate::browser::sleep(0).await;
+        Some(Response::from(response))
     }))
 }
