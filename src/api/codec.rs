@@ -4,9 +4,9 @@
 //! the wasm. Request bodies, answers, stored drafts, intents and kept reads
 //! all go through here.
 //!
-//! Measured against gloo-net's `json()` (serde_json) with `cargo xtask build`
-//! + `node xtask/sizes.mjs dist`, same source otherwise: the package wasm is
-//! 321,295 B raw / 111,768 B brotli this way and 341,076 / 117,411 with
+//! Measured against gloo-net's `json()` (serde_json), same source otherwise,
+//! with `cargo xtask build` and then `node xtask/sizes.mjs dist`: the package
+//! wasm is 321,295 B raw / 111,768 B brotli this way, 341,076 / 117,411 with
 //! serde_json (which also parses and formats the JSON text in the wasm).
 //!
 //! Decoding follows serde's derive: unknown fields are ignored, a missing or
