@@ -1,6 +1,6 @@
 //! The app's one JSON path: serde's derives, carried through the browser's
 //! own JSON (`Response.json()`, `JSON.parse`, `JSON.stringify`) by
-//! serde-wasm-bindgen, so no JSON text parser or number formatter ships in
+//! serde-wasm-bindgen, so no JSON text parser or writer ships in
 //! the wasm. Request bodies, answers, stored drafts, intents and kept reads
 //! all go through here.
 //!
