@@ -15,10 +15,9 @@ use maeum_contract::business::{
     DamageClaimRequest, Date, EvidenceCategory, EvidenceRef, FieldError, Payout, Service, Support,
 };
 use maeum_contract::Timestamp;
-use serde::Serialize;
-use wasm_bindgen::JsValue;
+use serde::{Deserialize, Serialize};
 
-use crate::api::json::{field, get, items, text};
+use crate::api::codec;
 
 /// Bumped when the stored shape changes incompatibly (an old draft is dropped).
 pub const DRAFT_VERSION: u32 = 1;
@@ -29,7 +28,7 @@ const RECEIPTS_KEY: &str = "maeum.biz.receipts";
 const CASH_KEY: &str = "maeum.biz.cash";
 
 /// The steps of the form, in order.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
     #[default]
@@ -117,7 +116,7 @@ pub enum FileState {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EvidenceFile {
     /// Local id, unique within the draft.
     pub key: u32,
@@ -144,9 +143,9 @@ impl EvidenceFile {
 
 /// Every answer of the form.
 ///
-/// Stored with serde's `Serialize` and read back by hand ([`Draft::from_js`]):
-/// a derived `Deserialize` of this many fields costs more wasm than it saves.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+/// Stored with serde (missing fields read as their default).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Draft {
     pub v: u32,
     /// The step the user is on.
@@ -475,66 +474,24 @@ pub fn size_label(bytes: u64) -> String {
 }
 
 impl Draft {
-    /// A stored draft (anything unreadable becomes empty answers, never a panic).
-    pub fn from_js(v: &JsValue) -> Draft {
-        let t = |k| text(v, k);
-        let evidence = items(&get(v, "evidence"))
-            .filter_map(|f| {
-                let upload_id = field::<String>(&f, "upload_id").filter(|u| !u.is_empty());
-                Some(EvidenceFile {
-                    key: field(&f, "key")?,
-                    name: text(&f, "name"),
-                    size: field(&f, "size").unwrap_or(0),
-                    category: EvidenceCategory::ALL.into_iter().find(|c| {
-                        Some(category_slug(*c)) == field::<String>(&f, "category").as_deref()
-                    })?,
-                    state: if upload_id.is_some() {
-                        FileState::Done
-                    } else {
-                        FileState::Interrupted
-                    },
-                    upload_id,
-                })
-            })
-            .collect();
-        let step = |k| {
-            field::<String>(v, k)
-                .and_then(|s| Step::from_slug(&s))
-                .unwrap_or_default()
-        };
-        Draft {
-            v: field(v, "v").unwrap_or(0),
-            step: step("step"),
-            reached: step("reached"),
-            brn: t("brn"),
-            business_name: t("business_name"),
-            representative: t("representative"),
-            phone: t("phone"),
-            email: t("email"),
-            services: items(&get(v, "services"))
-                .filter_map(|s| {
-                    let s = s.as_string()?;
-                    Service::ALL.into_iter().find(|x| service_slug(*x) == s)
-                })
-                .collect(),
-            services_other: t("services_other"),
-            paid: field(v, "paid"),
-            period_from: t("period_from"),
-            period_to: t("period_to"),
-            loss: t("loss"),
-            description: t("description"),
-            evidence,
-            next_file: field(v, "next_file").unwrap_or(0),
-            bank_code: t("bank_code"),
-            account_no: String::new(),
-            holder: t("holder"),
-            privacy: field(v, "privacy").unwrap_or(false),
-            marketing: field(v, "marketing").unwrap_or(false),
-            key: field::<String>(v, "key")
-                .filter(|k| maeum_contract::valid_idempotency_key(k))
-                .unwrap_or_default(),
-            queued: field(v, "queued").unwrap_or(false),
+    /// A stored draft as JSON text (`None` when unreadable or of another
+    /// version). Restored files are uploaded (an upload id) or were cut off
+    /// by the reload; a malformed submit key is dropped.
+    pub fn from_text(raw: &str) -> Option<Draft> {
+        let mut d: Draft = codec::from_text(raw).filter(|d: &Draft| d.v == DRAFT_VERSION)?;
+        for f in &mut d.evidence {
+            f.upload_id = f.upload_id.take().filter(|u| !u.is_empty());
+            f.state = if f.upload_id.is_some() {
+                FileState::Done
+            } else {
+                FileState::Interrupted
+            };
         }
+        if !maeum_contract::valid_idempotency_key(&d.key) {
+            d.key.clear();
+        }
+        d.account_no.clear();
+        Some(d)
     }
 }
 
@@ -591,11 +548,6 @@ fn write(store: Option<web_sys::Storage>, key: &'static str, value: Option<&str>
     );
 }
 
-/// Stored JSON text, parsed by the browser.
-fn parsed(raw: &str) -> JsValue {
-    js_sys::JSON::parse(raw).unwrap_or(JsValue::NULL)
-}
-
 fn has_answers(reached: Step, brn: &str, business_name: &str) -> bool {
     reached > Step::Info || !brn.is_empty() || !business_name.is_empty()
 }
@@ -611,24 +563,32 @@ pub enum SavedDraft {
     Queued,
 }
 
-/// The saved draft's [`SavedDraft`], read without building it (the package
-/// bundle carries no draft code).
+/// The few fields of a saved draft the package page needs (read without
+/// building the whole draft).
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct DraftHead {
+    v: u32,
+    reached: Step,
+    brn: String,
+    business_name: String,
+    key: String,
+    queued: bool,
+}
+
+/// The saved draft's [`SavedDraft`].
 pub fn saved_draft() -> SavedDraft {
-    let Some(v) = read(local(), DRAFT_KEY).map(|raw| parsed(&raw)) else {
+    let Some(head) = read(local(), DRAFT_KEY).and_then(|raw| codec::from_text::<DraftHead>(&raw))
+    else {
         return SavedDraft::None;
     };
-    if field::<u32>(&v, "v") != Some(DRAFT_VERSION) {
+    if head.v != DRAFT_VERSION {
         return SavedDraft::None;
     }
-    if field::<bool>(&v, "queued") == Some(true) && !text(&v, "key").is_empty() {
+    if head.queued && !head.key.is_empty() {
         return SavedDraft::Queued;
     }
-    let reached = field::<String>(&v, "reached").and_then(|s| Step::from_slug(&s));
-    if has_answers(
-        reached.unwrap_or_default(),
-        &text(&v, "brn"),
-        &text(&v, "business_name"),
-    ) {
+    if has_answers(head.reached, &head.brn, &head.business_name) {
         SavedDraft::Started
     } else {
         SavedDraft::None
@@ -638,8 +598,7 @@ pub fn saved_draft() -> SavedDraft {
 /// The saved draft (with the account number of this tab), or a fresh one.
 pub fn load() -> Draft {
     let mut d = read(local(), DRAFT_KEY)
-        .map(|raw| Draft::from_js(&parsed(&raw)))
-        .filter(|d| d.v == DRAFT_VERSION)
+        .and_then(|raw| Draft::from_text(&raw))
         .unwrap_or_else(Draft::fresh);
     d.account_no = read(session(), ACCOUNT_KEY).unwrap_or_default();
     d
@@ -654,7 +613,7 @@ pub fn save(d: &Draft) {
     stored
         .evidence
         .retain(|f| !matches!(f.state, FileState::Failed { retry: false, .. }));
-    if let Some(json) = crate::api::to_js::to_json(&stored) {
+    if let Some(json) = codec::to_text(&stored) {
         write(local(), DRAFT_KEY, Some(&json));
     }
     save_account(&d.account_no);
@@ -672,7 +631,7 @@ pub fn clear() {
 }
 
 /// A filed claim, kept so the package page can link to its status.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SavedReceipt {
     pub receipt_no: String,
     pub brn: String,
@@ -695,22 +654,11 @@ impl SavedReceipt {
 
 /// Newest first.
 pub fn receipts() -> Vec<SavedReceipt> {
-    read(local(), RECEIPTS_KEY)
-        .map(|raw| {
-            items(&parsed(&raw))
-                .filter_map(|v| {
-                    let receipt_no = field::<String>(&v, "receipt_no").filter(|r| !r.is_empty())?;
-                    Some(SavedReceipt {
-                        receipt_no,
-                        brn: text(&v, "brn"),
-                        business_name: text(&v, "business_name"),
-                        support: field(&v, "support"),
-                        submitted_at: field(&v, "submitted_at"),
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    let mut list: Vec<SavedReceipt> = read(local(), RECEIPTS_KEY)
+        .and_then(|raw| codec::from_text(&raw))
+        .unwrap_or_default();
+    list.retain(|r| !r.receipt_no.is_empty());
+    list
 }
 
 pub fn add_receipt(r: SavedReceipt) {
@@ -718,14 +666,14 @@ pub fn add_receipt(r: SavedReceipt) {
     list.retain(|x| x.receipt_no != r.receipt_no);
     list.insert(0, r);
     list.truncate(10);
-    if let Some(json) = crate::api::to_js::to_json(&list) {
+    if let Some(json) = codec::to_text(&list) {
         write(local(), RECEIPTS_KEY, Some(&json));
     }
 }
 
 /// The channel message cash of one business: the key of its request and,
 /// once answered, the grant.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CashRecord {
     /// Ten digits.
     pub brn: String,
@@ -734,20 +682,11 @@ pub struct CashRecord {
 }
 
 pub fn cash_records() -> Vec<CashRecord> {
-    read(local(), CASH_KEY)
-        .map(|raw| {
-            items(&parsed(&raw))
-                .filter_map(|v| {
-                    Some(CashRecord {
-                        brn: field(&v, "brn")?,
-                        key: field::<String>(&v, "key")
-                            .filter(|k| maeum_contract::valid_idempotency_key(k))?,
-                        granted: field(&v, "granted"),
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    let mut list: Vec<CashRecord> = read(local(), CASH_KEY)
+        .and_then(|raw| codec::from_text(&raw))
+        .unwrap_or_default();
+    list.retain(|r| maeum_contract::valid_idempotency_key(&r.key));
+    list
 }
 
 pub fn cash_record(brn: &str) -> Option<CashRecord> {
@@ -758,7 +697,7 @@ pub fn save_cash_record(record: &CashRecord) {
     let mut list = cash_records();
     list.retain(|r| r.brn != record.brn);
     list.push(record.clone());
-    if let Some(json) = crate::api::to_js::to_json(&list) {
+    if let Some(json) = codec::to_text(&list) {
         write(local(), CASH_KEY, Some(&json));
     }
 }

@@ -5,9 +5,9 @@
 #![cfg(target_arch = "wasm32")]
 
 use leptos::prelude::*;
+use maeum::api::codec;
 use maeum::api::errors::ApiError;
 use maeum::api::errors::ProblemBrief;
-use maeum::api::json::FromJs;
 use maeum::api::storage;
 use maeum::components::{ErrorNotice, GiftBox, ItemCard};
 use maeum::model::CardState;
@@ -472,15 +472,25 @@ fn gift_box_lists_what_the_user_holds() {
         .contains("아직 받은 선물이 없어요"));
 }
 
-/// `value` as the reference serde implementation writes it into JavaScript.
-fn serde_js<T: serde::Serialize>(value: &T) -> wasm_bindgen::JsValue {
-    let ser = serde_wasm_bindgen::Serializer::json_compatible();
-    value.serialize(&ser).unwrap()
+/// `value` sent as the server sends it (serde_json text), read by the app's
+/// one JSON path (the browser's parser, then serde); and the app's own
+/// writing read back. Both must give `value` again.
+fn round_trip<T>(value: &T) -> Option<T>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let from_server: T = codec::from_text(&serde_json::to_string(value).unwrap())?;
+    assert_eq!(&from_server, value, "as the server writes it");
+    let ours = codec::to_text(value).unwrap();
+    let back: T = serde_json::from_str(&ours).unwrap();
+    assert_eq!(&back, value, "as the app writes it, read by the server");
+    codec::from_js(codec::to_js(value)?)
 }
 
-/// `api::json` must read back exactly what the contract's serde writes.
+/// Every answer and body round-trips through the app's JSON path and the
+/// server's serde_json alike.
 #[wasm_bindgen_test]
-fn json_readers_agree_with_the_contracts_serde() {
+fn contract_values_round_trip_through_the_one_json_path() {
     let package = Package {
         items: vec![
             emoticon(),
@@ -495,7 +505,7 @@ fn json_readers_agree_with_the_contracts_serde() {
             ),
         ],
     };
-    assert_eq!(Package::from_js(&serde_js(&package)), Some(package));
+    assert_eq!(round_trip(&package), Some(package));
 
     let mine = MyClaims {
         claims: vec![Claim {
@@ -506,7 +516,7 @@ fn json_readers_agree_with_the_contracts_serde() {
         }],
         ineligible_reason: Some("사유".into()),
     };
-    assert_eq!(MyClaims::from_js(&serde_js(&mine)), Some(mine.clone()));
+    assert_eq!(round_trip(&mine), Some(mine.clone()));
 
     let response = ClaimResponse {
         results: [
@@ -524,7 +534,7 @@ fn json_readers_agree_with_the_contracts_serde() {
         })
         .collect(),
     };
-    assert_eq!(ClaimResponse::from_js(&serde_js(&response)), Some(response));
+    assert_eq!(round_trip(&response), Some(response));
 
     for status in [
         Status {
@@ -544,7 +554,7 @@ fn json_readers_agree_with_the_contracts_serde() {
             spread_seconds: Some(30),
         },
     ] {
-        assert_eq!(Status::from_js(&serde_js(&status)), Some(status));
+        assert_eq!(round_trip(&status), Some(status));
     }
 
     let mut problem = Problem::new(422, "validation", "입력 확인");
@@ -555,7 +565,7 @@ fn json_readers_agree_with_the_contracts_serde() {
         code: "invalid".into(),
         message: "사업자등록번호를 확인해 주세요.".into(),
     }];
-    let brief = ProblemBrief::from_js(&serde_js(&problem)).unwrap();
+    let brief: ProblemBrief = codec::from_text(&serde_json::to_string(&problem).unwrap()).unwrap();
     assert_eq!(brief.code, "validation");
     assert_eq!(brief.release_at, problem.release_at);
     assert_eq!(brief.receipt_no, problem.receipt_no);
@@ -581,10 +591,7 @@ fn json_readers_agree_with_the_contracts_serde() {
                 submitted_at: t("2023-01-09T10:00:00+09:00"),
                 reason: (status == DamageClaimStatus::Rejected).then(|| "사유".into()),
             };
-            assert_eq!(
-                DamageClaimReceipt::from_js(&serde_js(&receipt)),
-                Some(receipt)
-            );
+            assert_eq!(round_trip(&receipt), Some(receipt));
         }
     }
     let cash = ChannelCash {
@@ -593,23 +600,22 @@ fn json_readers_agree_with_the_contracts_serde() {
         granted_at: t("2023-01-09T10:00:00+09:00"),
         newly_granted: false,
     };
-    assert_eq!(ChannelCash::from_js(&serde_js(&cash)), Some(cash));
+    assert_eq!(round_trip(&cash), Some(cash));
     let upload = Upload {
         id: "u1".into(),
         sha256: "ab".into(),
         size: 12_345,
         content_type: "image/png".into(),
     };
-    assert_eq!(Upload::from_js(&serde_js(&upload)), Some(upload));
+    assert_eq!(round_trip(&upload), Some(upload));
 }
 
 #[wasm_bindgen_test]
-fn json_readers_ignore_unknown_fields_and_reject_wrong_shapes_without_panicking() {
-    let status = js_sys::JSON::parse(
+fn decoding_ignores_unknown_fields_and_rejects_wrong_shapes_without_panicking() {
+    let s: Status = codec::from_text(
         r#"{"server_time":"2023-01-05T00:00:00.5Z","release_at":"2023-01-05T00:00:00Z","open":true,"paused":false,"extra":[1,{"x":2.5}]}"#,
     )
     .unwrap();
-    let s = Status::from_js(&status).unwrap();
     assert_eq!(s.closes_at, None);
     assert_eq!(s.server_time.0 - s.release_at.0, 500);
 
@@ -625,14 +631,13 @@ fn json_readers_ignore_unknown_fields_and_reject_wrong_shapes_without_panicking(
         r#"{"items":[{"id":"a","kind":"coupon","title":"t","price_won":1,"validity":{"type":"days_from_claim"},"as_of":"2023-01-05T00:00:00Z"}]}"#,
         r#"{"items":[{"id":"a","kind":"coupon","title":"t","price_won":1,"validity":{"type":"permanent"},"as_of":"yesterday"}]}"#,
     ] {
-        let v = js_sys::JSON::parse(bad).unwrap();
-        assert_eq!(Package::from_js(&v), None, "{bad}");
+        assert_eq!(codec::from_text::<Package>(bad), None, "{bad}");
     }
-    let wrong = js_sys::JSON::parse(r#"{"claims": [], "ineligible_reason": 12}"#).unwrap();
-    assert_eq!(MyClaims::from_js(&wrong), None);
-    let wrong =
-        js_sys::JSON::parse(r#"{"results": [{"item_id": "a", "status": "lost"}]}"#).unwrap();
-    assert_eq!(ClaimResponse::from_js(&wrong), None);
+    let wrong = r#"{"claims": [], "ineligible_reason": 12}"#;
+    assert_eq!(codec::from_text::<MyClaims>(wrong), None);
+    let wrong = r#"{"results": [{"item_id": "a", "status": "lost"}]}"#;
+    assert_eq!(codec::from_text::<ClaimResponse>(wrong), None);
+    assert_eq!(codec::from_text::<Package>("{"), None, "not JSON at all");
 }
 
 #[wasm_bindgen_test]
@@ -899,19 +904,24 @@ fn last_package_and_claims_are_kept_with_their_time() {
     session.clear().unwrap();
     storage::set_token(Some("kept-user"));
     assert!(client::kept_package().is_none());
-    let package = js_sys::JSON::parse(
-        r#"{"items":[{"id":"drawer","kind":"voucher","title":"톡서랍 플러스 1개월","price_won":1900,
-            "validity":{"type":"months","months":1},"cap":3000000,"remaining":5,"as_of":"2023-01-05T09:41:00+09:00"}]}"#,
-    )
-    .unwrap();
-    let mine = js_sys::JSON::parse(r#"{"claims":[],"ineligible_reason":null}"#).unwrap();
+    let package = Package {
+        items: vec![voucher(5)],
+    };
+    let mine = MyClaims {
+        claims: vec![Claim {
+            item_id: "drawer".into(),
+            claimed_at: t("2023-01-05T00:00:00Z"),
+            expires_at: None,
+            code: Some("X".into()),
+        }],
+        ineligible_reason: None,
+    };
     let before = js_sys::Date::now() as i64;
-    storage::keep(storage::KEPT_PACKAGE, &package);
+    storage::keep(storage::KEPT_PACKAGE, &codec::to_js(&package).unwrap());
     assert!(client::kept_package().is_none(), "both reads are needed");
-    storage::keep(storage::KEPT_CLAIMS, &mine);
+    storage::keep(storage::KEPT_CLAIMS, &codec::to_js(&mine).unwrap());
     let (p, m, at) = client::kept_package().expect("kept");
-    assert_eq!(p.items[0].id, "drawer");
-    assert!(m.claims.is_empty());
+    assert_eq!((p, m), (package, mine.clone()), "kept whole");
     assert!(at.0 >= before && at.0 <= js_sys::Date::now() as i64);
 
     // Garbage reads as nothing, never a panic.
@@ -923,7 +933,7 @@ fn last_package_and_claims_are_kept_with_their_time() {
     assert!(client::kept_package().is_none());
 
     // Another user's token: what the last one read is dropped.
-    storage::keep(storage::KEPT_CLAIMS, &mine);
+    storage::keep(storage::KEPT_CLAIMS, &codec::to_js(&mine).unwrap());
     storage::set_token(Some("someone-else"));
     assert!(session.get_item(storage::KEPT_PACKAGE).unwrap().is_none());
     storage::set_token(None);
@@ -1271,4 +1281,70 @@ mod business {
         clear();
         assert_eq!(saved_draft(), SavedDraft::None);
     }
+}
+
+/// The designers' preview plugs into the client this way: an installed
+/// stand-in answers instead of the network, gets the body as sent (the
+/// contract's serde shape), and its answer is decoded like a real one.
+#[wasm_bindgen_test]
+async fn an_installed_responder_answers_instead_of_the_network() {
+    use futures::future::LocalBoxFuture;
+    use maeum::api::client::Reply;
+    use maeum::api::responder::{self, Progress, Responder};
+    use maeum::api::upload::UploadError;
+    use maeum_contract::ClaimRequest;
+
+    struct SoldOut;
+    impl Responder for SoldOut {
+        fn respond(
+            &self,
+            method: &str,
+            url: &str,
+            body: Option<&wasm_bindgen::JsValue>,
+        ) -> Option<Reply> {
+            if method != "POST" || !url.ends_with("/v1/claims") {
+                return None;
+            }
+            let request: ClaimRequest = codec::from_js(body?.clone())?;
+            let answer = ClaimResponse {
+                results: request
+                    .item_ids
+                    .into_iter()
+                    .map(|item_id| ClaimResult {
+                        item_id,
+                        status: ClaimStatus::SoldOut,
+                        claim: None,
+                        reason: None,
+                    })
+                    .collect(),
+            };
+            let answer = codec::to_js(&answer)?;
+            Some(Box::pin(async move { Ok(answer) }))
+        }
+        fn upload(
+            &self,
+            _file: &web_sys::File,
+            _on_progress: Progress,
+        ) -> Option<LocalBoxFuture<'static, Result<Upload, UploadError>>> {
+            None
+        }
+    }
+
+    responder::install(SoldOut);
+    storage::set_token(Some("stand-in"));
+    let answer = maeum::api::claim(&["drawer".into(), "makers-2000".into()], "k-stand-in")
+        .await
+        .expect("the stand-in answered");
+    storage::set_token(None);
+    assert_eq!(
+        answer
+            .results
+            .iter()
+            .map(|r| (r.item_id.as_str(), r.status))
+            .collect::<Vec<_>>(),
+        [
+            ("drawer", ClaimStatus::SoldOut),
+            ("makers-2000", ClaimStatus::SoldOut)
+        ]
+    );
 }

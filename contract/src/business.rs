@@ -217,10 +217,29 @@ pub fn parse_loss_won(input: &str) -> Result<u64, FieldError> {
 
 /// What a reported loss leads to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, try_from = "SupportWire")]
 pub enum Support {
     Won { won: u64 },
     Review { requires_review: bool },
+}
+
+/// [`Support`] as read from the wire, a plain struct (a derived untagged
+/// enum buffers the value and tries each variant). Same JSON either way.
+#[derive(Deserialize)]
+struct SupportWire {
+    won: Option<u64>,
+    requires_review: Option<bool>,
+}
+
+impl TryFrom<SupportWire> for Support {
+    type Error = &'static str;
+    fn try_from(w: SupportWire) -> Result<Self, Self::Error> {
+        match (w.won, w.requires_review) {
+            (Some(won), _) => Ok(Support::Won { won }),
+            (None, Some(requires_review)) => Ok(Support::Review { requires_review }),
+            (None, None) => Err("support needs won or requires_review"),
+        }
+    }
 }
 
 /// The support tiers of the campaign; the server never trusts a client's figure.
@@ -932,8 +951,12 @@ pub struct DamageClaimReceipt {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Upload {
     pub id: String,
+    /// Only the id is needed to refer to the file; the rest may be left out.
+    #[serde(default)]
     pub sha256: String,
+    #[serde(default)]
     pub size: u64,
+    #[serde(default)]
     pub content_type: String,
 }
 

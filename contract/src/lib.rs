@@ -41,7 +41,7 @@ pub enum ItemKind {
 
 /// How long a claimed item can be used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", try_from = "ValidityWire")]
 pub enum Validity {
     Permanent,
     /// Usable for `days` days from the moment it was claimed.
@@ -52,6 +52,42 @@ pub enum Validity {
     Months {
         months: u32,
     },
+}
+
+/// [`Validity`] as read from the wire, a plain struct: a derived internally
+/// tagged enum buffers the whole value first (serde's `Content`, several KB
+/// of the app's wasm); this reads the fields in place. Same JSON either way.
+#[derive(Deserialize)]
+struct ValidityWire {
+    #[serde(rename = "type")]
+    kind: ValidityKind,
+    days: Option<u32>,
+    months: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ValidityKind {
+    Permanent,
+    DaysFromClaim,
+    Months,
+}
+
+impl TryFrom<ValidityWire> for Validity {
+    type Error = &'static str;
+    fn try_from(w: ValidityWire) -> Result<Self, Self::Error> {
+        match w.kind {
+            ValidityKind::Permanent => Ok(Validity::Permanent),
+            ValidityKind::DaysFromClaim => w
+                .days
+                .map(|days| Validity::DaysFromClaim { days })
+                .ok_or("days_from_claim needs days"),
+            ValidityKind::Months => w
+                .months
+                .map(|months| Validity::Months { months })
+                .ok_or("months needs months"),
+        }
+    }
 }
 
 impl Validity {

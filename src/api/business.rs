@@ -4,15 +4,12 @@
 
 use std::future::Future;
 
+use gloo_net::http::Method;
 use maeum_contract::business::{
-    ChannelCash, ChannelCashRequest, DamageClaimReceipt, DamageClaimRequest, DamageClaimStatus,
-    Support, Upload,
+    ChannelCash, ChannelCashRequest, DamageClaimReceipt, DamageClaimRequest,
 };
-use wasm_bindgen::JsValue;
 
-use super::client::{decode, start};
-use super::json::{field, text, FromJs};
-use super::to_js::to_js;
+use super::client::{decode, post, start};
 use super::ApiError;
 
 /// Starts `POST /v1/damage-claims` under `key` (the same key for every resend).
@@ -20,10 +17,8 @@ pub fn damage_claim(
     request: &DamageClaimRequest,
     key: &str,
 ) -> impl Future<Output = Result<DamageClaimReceipt, ApiError>> {
-    let reply = to_js(request)
-        .ok()
-        .map(|body| start("POST", "/v1/damage-claims", Some(body), Some(key), true));
-    async move { decode(reply.ok_or(ApiError::Decode)?.await?) }
+    let reply = post("/v1/damage-claims", request, key);
+    async move { decode(reply.await?) }
 }
 
 /// A receipt number as it may appear in a path: letters, digits and hyphens.
@@ -38,8 +33,15 @@ pub fn clean_receipt_no(raw: &str) -> Option<String> {
 pub fn damage_claim_status(
     receipt_no: &str,
 ) -> impl Future<Output = Result<DamageClaimReceipt, ApiError>> {
-    let reply = clean_receipt_no(receipt_no)
-        .map(|r| start("GET", &format!("/v1/damage-claims/{r}"), None, None, true));
+    let reply = clean_receipt_no(receipt_no).map(|r| {
+        start(
+            Method::GET,
+            &format!("/v1/damage-claims/{r}"),
+            None,
+            None,
+            true,
+        )
+    });
     async move {
         let reply = reply.ok_or(ApiError::Rejected {
             status: 404,
@@ -51,76 +53,11 @@ pub fn damage_claim_status(
 
 /// Starts `POST /v1/channel-cash` for one business under `key`.
 pub fn channel_cash(brn: &str, key: &str) -> impl Future<Output = Result<ChannelCash, ApiError>> {
-    let reply = to_js(&ChannelCashRequest {
+    let body = ChannelCashRequest {
         brn: brn.to_string(),
-    })
-    .ok()
-    .map(|body| start("POST", "/v1/channel-cash", Some(body), Some(key), true));
-    async move { decode(reply.ok_or(ApiError::Decode)?.await?) }
-}
-
-// ---- reading the answers (names as `maeum_contract::business` writes them) ----
-
-/// `{"won": 30000}` or `{"requires_review": true}`.
-impl FromJs for Support {
-    fn from_js(v: &JsValue) -> Option<Self> {
-        if let Some(won) = field::<Option<u64>>(v, "won")? {
-            return Some(Support::Won { won });
-        }
-        field::<bool>(v, "requires_review")?.then_some(Support::Review {
-            requires_review: true,
-        })
-    }
-}
-
-impl FromJs for DamageClaimStatus {
-    fn from_js(v: &JsValue) -> Option<Self> {
-        Some(match v.as_string()?.as_str() {
-            "received" => DamageClaimStatus::Received,
-            "reviewing" => DamageClaimStatus::Reviewing,
-            "approved" => DamageClaimStatus::Approved,
-            "paid" => DamageClaimStatus::Paid,
-            "rejected" => DamageClaimStatus::Rejected,
-            _ => return None,
-        })
-    }
-}
-
-/// As `POST` and `GET /v1/damage-claims` answer.
-impl FromJs for DamageClaimReceipt {
-    fn from_js(v: &JsValue) -> Option<Self> {
-        Some(DamageClaimReceipt {
-            receipt_no: field::<String>(v, "receipt_no").filter(|r| !r.is_empty())?,
-            status: field(v, "status")?,
-            support: field(v, "support")?,
-            submitted_at: field(v, "submitted_at")?,
-            reason: field(v, "reason")?,
-        })
-    }
-}
-
-/// As `POST /v1/channel-cash` answers.
-impl FromJs for ChannelCash {
-    fn from_js(v: &JsValue) -> Option<Self> {
-        Some(ChannelCash {
-            brn: field(v, "brn")?,
-            won: field(v, "won")?,
-            granted_at: field(v, "granted_at")?,
-            newly_granted: field(v, "newly_granted")?,
-        })
-    }
-}
-
-/// As `POST /v1/uploads` answers; only the id is needed to refer to the file.
-impl FromJs for Upload {
-    fn from_js(v: &JsValue) -> Option<Self> {
-        Some(Upload {
-            id: field::<String>(v, "id").filter(|i| !i.is_empty())?,
-            sha256: text(v, "sha256"),
-            size: field(v, "size").unwrap_or(0),
-            content_type: text(v, "content_type"),
-        })
-    }
+    };
+    let reply = post("/v1/channel-cash", &body, key);
+    async move { decode(reply.await?) }
 }
 
 #[cfg(test)]

@@ -1,53 +1,53 @@
-//! The HTTP client: web-sys `fetch` with a time limit per request (an
-//! `AbortController` fired by a timer), status checked before decoding, and
-//! problem documents decoded into [`ApiError`]. JSON goes through the
-//! browser's own parser (`Response.json()`, `JSON.stringify`) and into the
-//! contract's types via [`super::json`], so no JSON library ships in the wasm.
+//! The HTTP client: gloo-net requests with a time limit each (an
+//! `AbortSignal` fired by a timer), the status checked before decoding, and
+//! problem documents decoded into [`ApiError`]. JSON goes through
+//! [`super::codec`] (serde via the browser's own JSON).
 //!
 //! A request starts the moment it is created ([`start`]), so two calls made
 //! one after the other run in parallel without a join combinator. It goes to
 //! the API bases of [`super::backends`] in turn while one cannot be reached.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::future::Future;
-use std::pin::Pin;
-use std::rc::Rc;
+use std::pin::pin;
 
+use futures::channel::oneshot;
+use futures::future::{select, Either, LocalBoxFuture};
+use gloo_net::http::{Method, Request, RequestBuilder, Response};
 use maeum_contract::{
     ClaimRequest, ClaimResponse, MyClaims, Package, Status, Timestamp, IDEMPOTENCY_KEY,
 };
-use wasm_bindgen::closure::Closure;
-use wasm_bindgen::{JsCast, JsValue};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Headers, RequestCache, RequestInit, Response};
+use web_sys::{AbortController, RequestCache};
 
 use super::errors::ProblemBrief;
-use super::json::{field, FromJs};
-use super::{backends, retry, storage, ApiError};
-use crate::browser::sleep;
+use super::{backends, boot, codec, retry, storage, ApiError};
+use crate::browser::{sleep, timer};
 use crate::{config, network};
 
 /// Longest wait for one request, headers and body together.
-pub const TIMEOUT_MS: i32 = 12_000;
+pub const TIMEOUT_MS: u32 = 12_000;
 
-type Reply = Pin<Box<dyn Future<Output = Result<JsValue, ApiError>>>>;
+/// A parsed JSON answer (or why there is none), already on its way.
+pub type Reply = LocalBoxFuture<'static, Result<JsValue, ApiError>>;
 
 /// Starts `GET /v1/status`.
 pub fn status() -> impl Future<Output = Result<Status, ApiError>> {
-    let reply = start("GET", "/v1/status", None, None, false);
+    let reply = start(Method::GET, "/v1/status", None, None, false);
     async move { decode(reply.await?) }
 }
 
 /// Starts `GET /v1/package` (kept in storage for offline reads).
 pub fn package() -> impl Future<Output = Result<Package, ApiError>> {
-    let reply = read_kept("/v1/package", storage::KEPT_PACKAGE);
-    async move { decode(reply.await?) }
+    read_kept("/v1/package", storage::KEPT_PACKAGE)
 }
 
 /// Starts `GET /v1/me/claims` (kept in storage for offline reads).
 pub fn my_claims() -> impl Future<Output = Result<MyClaims, ApiError>> {
-    let reply = read_kept("/v1/me/claims", storage::KEPT_CLAIMS);
-    async move { decode(reply.await?) }
+    read_kept("/v1/me/claims", storage::KEPT_CLAIMS)
 }
 
 /// Starts `POST /v1/claims` with the intent's idempotency key.
@@ -55,23 +55,31 @@ pub fn claim(
     item_ids: &[String],
     idempotency_key: &str,
 ) -> impl Future<Output = Result<ClaimResponse, ApiError>> {
-    let reply = start(
-        "POST",
-        "/v1/claims",
-        Some(claim_body(item_ids)),
-        Some(idempotency_key),
-        true,
-    );
+    let body = ClaimRequest {
+        item_ids: item_ids.to_vec(),
+    };
+    let reply = post("/v1/claims", &body, idempotency_key);
     async move { decode(reply.await?) }
 }
 
-/// The [`ClaimRequest`] body, `{"item_ids": [...]}`.
-pub fn claim_body(item_ids: &[String]) -> JsValue {
-    let _: fn(ClaimRequest) -> Vec<String> = |r| r.item_ids; // keep the field name tied to the contract
-    let body = js_sys::Object::new();
-    let ids: js_sys::Array = item_ids.iter().map(|id| JsValue::from_str(id)).collect();
-    let _ = js_sys::Reflect::set(&body, &JsValue::from_str("item_ids"), &ids);
-    body.into()
+/// Starts a `POST` of `body` as JSON under an idempotency key.
+pub(crate) fn post<T: Serialize + ?Sized>(path: &str, body: &T, key: &str) -> Reply {
+    match codec::to_js(body) {
+        Some(body) => start(Method::POST, path, Some(body), Some(key), true),
+        None => Box::pin(async { Err(ApiError::Decode) }),
+    }
+}
+
+/// The runtime `config.json` (every field optional; each one read on its own,
+/// so one unreadable field does not cost the others).
+#[derive(Deserialize)]
+struct ApiBases {
+    api_bases: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+struct ReleaseAt {
+    release_at: Option<Timestamp>,
 }
 
 thread_local! {
@@ -86,19 +94,17 @@ fn runtime_config(fresh: bool) -> JsFuture {
     let cached = CONFIG.with(|c| c.borrow().clone()).filter(|_| !fresh);
     let promise = cached.unwrap_or_else(|| {
         let reply = fetch(
-            config::RUNTIME_CONFIG_URL.to_string(),
-            "GET",
+            config::RUNTIME_CONFIG_URL.into(),
+            Method::GET,
             None,
             None,
             false,
         );
         let promise = wasm_bindgen_futures::future_to_promise(async move {
             let raw = reply.await.unwrap_or(JsValue::NULL);
-            // `{"api_bases": [...]}` (missing: none); no file changes nothing.
-            if raw.is_object() {
-                if let Some(bases) = field::<Option<Vec<String>>>(&raw, "api_bases") {
-                    backends::configure(&bases.unwrap_or_default());
-                }
+            if let Some(ApiBases { api_bases }) = codec::from_js(raw.clone()) {
+                // No list changes nothing; an empty one means the built-in base.
+                backends::configure(&api_bases.unwrap_or_default());
             }
             Ok(raw)
         });
@@ -116,22 +122,29 @@ fn runtime_config(fresh: bool) -> JsFuture {
 pub fn runtime_release_at() -> impl Future<Output = Option<Timestamp>> {
     let first = CONFIG.with(|c| c.borrow().is_none());
     let reply = runtime_config(!first);
-    // `{"release_at": "…"}`
-    async move { field::<Option<Timestamp>>(&reply.await.ok()?, "release_at")? }
+    async move {
+        let raw = reply.await.ok()?;
+        codec::from_js::<ReleaseAt>(raw)?.release_at
+    }
 }
 
-pub(crate) fn decode<T: FromJs>(raw: JsValue) -> Result<T, ApiError> {
-    T::from_js(&raw).ok_or(ApiError::Decode)
+/// A 2xx answer's JSON read as the contract's `T`.
+pub(crate) fn decode<T: DeserializeOwned>(raw: JsValue) -> Result<T, ApiError> {
+    codec::from_js(raw).ok_or(ApiError::Decode)
 }
 
 /// A read that also keeps its answer in storage for when the network is gone.
-fn read_kept(path: &str, key: &'static str) -> Reply {
-    let reply = start("GET", path, None, None, true);
-    Box::pin(async move {
+fn read_kept<T: DeserializeOwned>(
+    path: &str,
+    key: &'static str,
+) -> impl Future<Output = Result<T, ApiError>> {
+    let reply = start(Method::GET, path, None, None, true);
+    async move {
         let raw = reply.await?;
+        let value: T = decode(raw.clone())?;
         storage::keep(key, &raw);
-        Ok(raw)
-    })
+        Ok(value)
+    }
 }
 
 /// The last package and 선물함 read successfully in this tab, with the time
@@ -139,7 +152,7 @@ fn read_kept(path: &str, key: &'static str) -> Reply {
 pub fn kept_package() -> Option<(Package, MyClaims, Timestamp)> {
     let (package, a) = storage::kept(storage::KEPT_PACKAGE)?;
     let (mine, b) = storage::kept(storage::KEPT_CLAIMS)?;
-    Some((decode(package).ok()?, decode(mine).ok()?, a.min(b)))
+    Some((package, mine, a.min(b)))
 }
 
 /// Starts a request to the API: at once (so two calls made one after the
@@ -148,37 +161,25 @@ pub fn kept_package() -> Option<(Package, MyClaims, Timestamp)> {
 /// Requests with an idempotency key are sent once per pass; the caller
 /// decides about waiting and sending again.
 pub(crate) fn start(
-    method: &'static str,
+    method: Method,
     path: &str,
     body: Option<JsValue>,
     key: Option<&str>,
     auth: bool,
 ) -> Reply {
     let (path, key) = (path.to_string(), key.map(str::to_string));
-    let slot: Rc<RefCell<Option<Result<JsValue, ApiError>>>> = Rc::default();
-    let out = slot.clone();
-    let done = wasm_bindgen_futures::future_to_promise(async move {
-        let result = exchange(method, &path, body, key.as_deref(), auth).await;
-        *out.borrow_mut() = Some(result);
-        Ok(JsValue::UNDEFINED)
+    let (tx, rx) = oneshot::channel();
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = tx.send(exchange(method, &path, body, key.as_deref(), auth).await);
     });
-    Box::pin(async move {
-        let _ = JsFuture::from(done).await;
-        let result = slot.borrow_mut().take();
-        result.unwrap_or(Err(ApiError::Offline))
-    })
+    Box::pin(async move { rx.await.unwrap_or(Err(ApiError::Offline)) })
 }
 
 /// GETs get this many passes over the backends.
 const GET_PASSES: usize = 3;
 
-thread_local! {
-    /// HTTP status of the answer [`fetch`] just decoded (0: none).
-    static STATUS: Cell<u16> = const { Cell::new(0) };
-}
-
 async fn exchange(
-    method: &'static str,
+    method: Method,
     path: &str,
     body: Option<JsValue>,
     key: Option<&str>,
@@ -188,20 +189,20 @@ async fn exchange(
     let urls = backends::urls(path);
     let n = urls.len().max(1);
     let (mut tries, mut failing) = (0, false);
+    let get = method == Method::GET;
     let result = loop {
         let Some((i, url)) = urls.get(tries % n) else {
             break Err(ApiError::Offline);
         };
-        STATUS.set(0);
-        let e = match fetch(url.clone(), method, body.clone(), key, auth).await {
+        let (e, status) = match fetch(url.clone(), method.clone(), body.clone(), key, auth).await {
             Ok(v) => {
                 backends::worked(*i, tries > 0);
                 break Ok(v);
             }
-            Err(e) => e,
+            Err(failed) => failed,
         };
         tries += 1;
-        let over = fails_over(STATUS.get(), &e) && network::online();
+        let over = fails_over(status, &e) && network::online();
         if over && !failing {
             failing = true;
             network::connecting(1);
@@ -210,7 +211,7 @@ async fn exchange(
             continue; // the next backend, at once
         }
         let busy = matches!(e, ApiError::Busy { .. }) && network::online();
-        if method != "GET" || !(over || busy) || tries >= GET_PASSES * n {
+        if !get || !(over || busy) || tries >= GET_PASSES * n {
             break Err(e);
         }
         // Every backend failed (or asked to wait): back off, then start over.
@@ -241,107 +242,102 @@ pub fn fails_over(status: u16, error: &ApiError) -> bool {
     }
 }
 
-/// Sends the request now and returns its answer's JSON (or the failure),
-/// noting the answer's HTTP status in `STATUS`.
-pub(crate) fn fetch(
+/// One request's outcome: the answer's JSON, or the failure with the
+/// answer's HTTP status (0: no answer).
+type Exchange = LocalBoxFuture<'static, Result<JsValue, (ApiError, u16)>>;
+
+/// Sends the request now (or takes the inline loader's answer to it, or the
+/// installed stand-in's) and returns its answer's JSON.
+fn fetch(
     url: String,
-    method: &'static str,
+    method: Method,
     body: Option<JsValue>,
     key: Option<&str>,
     auth: bool,
-) -> Reply {
+) -> Exchange {
     #[cfg(debug_assertions)]
-    if let Some(reply) = crate::preview::respond(&url, method, body.as_ref()) {
-        return reply;
+    if let Some(reply) = super::responder::respond(method.as_str(), &url, body.as_ref()) {
+        return Box::pin(async move { reply.await.map_err(|e| (e, 0)) });
     }
-    let sent = send(&url, method, body, key, auth);
+    // The inline loader's reads, each taken once.
+    if url == config::RUNTIME_CONFIG_URL {
+        if let Some(read) = boot::config() {
+            return Box::pin(async move { read.await.map_err(|_| (ApiError::Offline, 0)) });
+        }
+    }
+    let early = (method == Method::GET)
+        .then(|| boot::status(&url))
+        .flatten();
+    let request = build(&url, method, body, key, auth);
     Box::pin(async move {
-        let (window, promise, controller, on_timeout, timer) = sent?;
-        let exchange = async {
-            let resp: Response = JsFuture::from(promise).await?.dyn_into()?;
-            let body = match resp.json() {
-                Ok(json) => JsFuture::from(json).await,
-                Err(e) => Err(e),
+        let (request, controller) = request.map_err(|e| (e, 0))?;
+        let exchange = async move {
+            let early = match early {
+                Some(answer) => answer.await,
+                None => None,
             };
-            Ok::<_, JsValue>((resp, body))
-        }
-        .await;
-        if let Some(t) = timer {
-            window.clear_timeout_with_handle(t);
-        }
-        drop(on_timeout);
-        let timed_out = controller.is_some_and(|c| c.signal().aborted());
-
-        let (resp, body) = match exchange {
-            Err(_) if timed_out => return Err(ApiError::Timeout),
-            Err(_) => return Err(ApiError::Offline),
-            Ok(pair) => pair,
+            let response = match early {
+                Some(response) => response,
+                None => request.send().await.map_err(|_| (ApiError::Offline, 0))?,
+            };
+            answer(response).await
         };
-        STATUS.set(resp.status());
-        if body.is_err() && timed_out {
-            return Err(ApiError::Timeout);
+        // One time limit for headers and body together.
+        match select(pin!(exchange), timer(TIMEOUT_MS)).await {
+            Either::Left((result, _)) => result,
+            Either::Right(_) => {
+                controller.abort();
+                Err((ApiError::Timeout, 0))
+            }
         }
-        if resp.ok() {
-            return body.map_err(|_| ApiError::Decode);
-        }
-        let problem = body.ok().and_then(|b| ProblemBrief::from_js(&b));
-        let retry_after = resp.headers().get("Retry-After").ok().flatten();
-        Err(ApiError::from_response(
-            resp.status(),
-            problem,
-            retry_after.as_deref(),
-        ))
     })
 }
 
-type Sent = (
-    web_sys::Window,
-    js_sys::Promise,
-    Option<AbortController>,
-    Option<Closure<dyn FnMut()>>,
-    Option<i32>,
-);
+/// The answer's JSON when it is a 2xx; otherwise the failure it describes.
+async fn answer(response: Response) -> Result<JsValue, (ApiError, u16)> {
+    let status = response.status();
+    let raw = web_sys::Response::from(response);
+    let body = match raw.json() {
+        Ok(json) => JsFuture::from(json).await.ok(),
+        Err(_) => None,
+    };
+    if raw.ok() {
+        return body.ok_or((ApiError::Decode, status));
+    }
+    let problem = body.and_then(codec::from_js::<ProblemBrief>);
+    let retry_after = raw.headers().get("Retry-After").ok().flatten();
+    let error = ApiError::from_response(status, problem, retry_after.as_deref());
+    Err((error, status))
+}
 
-fn send(
+fn build(
     url: &str,
-    method: &str,
+    method: Method,
     body: Option<JsValue>,
     key: Option<&str>,
     auth: bool,
-) -> Result<Sent, ApiError> {
-    let window = web_sys::window().ok_or(ApiError::Offline)?;
-    let headers = Headers::new().map_err(|_| ApiError::Offline)?;
-    let _ = headers.set("Accept", "application/json, application/problem+json");
+) -> Result<(Request, AbortController), ApiError> {
+    let controller = AbortController::new().map_err(|_| ApiError::Offline)?;
+    let mut builder = RequestBuilder::new(url)
+        .method(method)
+        .cache(RequestCache::NoStore)
+        .header("Accept", "application/json, application/problem+json")
+        .abort_signal(Some(&controller.signal()));
     if auth {
         let token = storage::token().ok_or(ApiError::Unauthorized)?;
-        let _ = headers.set("Authorization", &format!("Bearer {token}"));
+        builder = builder.header("Authorization", &format!("Bearer {token}"));
     }
     if let Some(key) = key {
-        let _ = headers.set(IDEMPOTENCY_KEY, key);
+        builder = builder.header(IDEMPOTENCY_KEY, key);
     }
-    let init = RequestInit::new();
-    init.set_method(method);
-    init.set_cache(RequestCache::NoStore);
-    if let Some(body) = body {
-        let json = js_sys::JSON::stringify(&body).map_err(|_| ApiError::Decode)?;
-        let _ = headers.set("Content-Type", "application/json");
-        init.set_body(&json);
-    }
-    init.set_headers(&headers);
-
-    let controller = AbortController::new().ok();
-    if let Some(c) = &controller {
-        init.set_signal(Some(&c.signal()));
-    }
-    let on_timeout = controller.clone().map(|c| Closure::once(move || c.abort()));
-    let timer = on_timeout.as_ref().and_then(|cb| {
-        window
-            .set_timeout_with_callback_and_timeout_and_arguments_0(
-                cb.as_ref().unchecked_ref(),
-                TIMEOUT_MS,
-            )
-            .ok()
-    });
-    let promise = window.fetch_with_str_and_init(url, &init);
-    Ok((window, promise, controller, on_timeout, timer))
+    let request = match body {
+        Some(body) => {
+            let json = js_sys::JSON::stringify(&body).map_err(|_| ApiError::Decode)?;
+            builder
+                .header("Content-Type", "application/json")
+                .body(json)
+        }
+        None => builder.build(),
+    };
+    Ok((request.map_err(|_| ApiError::Offline)?, controller))
 }

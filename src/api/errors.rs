@@ -4,38 +4,34 @@
 use maeum_contract::business::FieldError;
 use maeum_contract::problem::code;
 use maeum_contract::Timestamp;
-use wasm_bindgen::JsValue;
-
-use super::json::{field, FromJs};
+use serde::{Deserialize, Deserializer};
 
 /// The part of a `maeum_contract::problem::Problem` the app acts on (the
 /// document may carry more; unknown fields are ignored).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 pub struct ProblemBrief {
     pub code: String,
+    /// The server's Korean heading and explanation (shown for a refused upload).
+    pub title: Option<String>,
+    pub detail: Option<String>,
     pub release_at: Option<Timestamp>,
     pub server_time: Option<Timestamp>,
     /// Optional extension of `busy` / `rate_limited`: the place in line.
     pub queue_position: Option<u32>,
     /// For `validation`: each broken field, named as in the request body.
+    #[serde(default, deserialize_with = "null_as_none")]
     pub errors: Vec<FieldError>,
     /// For `conflict`: what exists already (a business's damage-claim receipt).
     pub receipt_no: Option<String>,
 }
 
-impl FromJs for ProblemBrief {
-    fn from_js(v: &JsValue) -> Option<Self> {
-        Some(ProblemBrief {
-            code: field(v, "code")?,
-            release_at: field(v, "release_at")?,
-            server_time: field(v, "server_time")?,
-            queue_position: field(v, "queue_position")?,
-            errors: field::<Option<_>>(v, "errors")?.unwrap_or_default(),
-            receipt_no: field(v, "receipt_no")?,
-        })
-    }
+/// A missing or `null` list reads as empty.
+fn null_as_none<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<FieldError>, D::Error> {
+    Ok(Option::deserialize(d)?.unwrap_or_default())
 }
 
+/// Displayed as its Korean heading; `Clone` (no non-`Clone` source inside) so
+/// it can live in signals and action values and feed an `ErrorBoundary`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ApiError {
     /// No answer: no network, DNS, refused connection, or a 5xx that is not a
@@ -185,6 +181,14 @@ impl ApiError {
         }
     }
 }
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.title())
+    }
+}
+
+impl std::error::Error for ApiError {}
 
 /// `Retry-After` in seconds: delay-seconds, or an HTTP date measured against
 /// the device clock (see [`super::retry::retry_after_at`]). Capped at one hour.

@@ -1,13 +1,15 @@
 //! Talking to a backend that follows the maeum contract (v1).
 
 pub mod backends;
+mod boot;
 pub mod business;
 pub mod client;
+pub mod codec;
 pub mod errors;
-pub mod json;
+#[cfg(debug_assertions)]
+pub mod responder;
 pub mod retry;
 pub mod storage;
-pub mod to_js;
 pub mod upload;
 
 pub use client::{claim, kept_package, my_claims, package, runtime_release_at, status};

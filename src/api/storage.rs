@@ -2,13 +2,17 @@
 //! intents still waiting for a definitive answer, and the last package and
 //! 선물함 read (shown, with their time, while the network is gone). Storage can be missing,
 //! full, or hold anything at all: every read is checked and every failure
-//! falls back to memory, never to a panic.
+//! falls back to memory, never to a panic. Values are stored as JSON text
+//! written and read by serde ([`super::codec`]).
 
 use std::cell::RefCell;
 
-use js_sys::{Array, Object, Reflect, JSON};
 use maeum_contract::Timestamp;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
+
+use super::codec;
 
 const TOKEN_KEY: &str = "maeum.token";
 const INTENTS_KEY: &str = "maeum.intents";
@@ -17,7 +21,7 @@ pub const KEPT_CLAIMS: &str = "maeum.kept.claims";
 
 /// One user intent (a tap on 받기 or 모두 받기): its idempotency key is made
 /// once and reused for every retry until the server gives a definitive answer.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Intent {
     pub key: String,
     pub item_ids: Vec<String>,
@@ -133,44 +137,16 @@ pub fn intents() -> Vec<Intent> {
         .unwrap_or_default()
 }
 
-/// `[{"key": "...", "item_ids": ["..."]}]`; anything else is skipped.
+/// `[{"key": "...", "item_ids": ["..."]}]`; unreadable text reads as none,
+/// and an entry with a malformed key or no items is skipped.
 pub fn parse_intents(raw: &str) -> Vec<Intent> {
-    let Ok(list) = JSON::parse(raw) else {
-        return Vec::new();
-    };
-    if !Array::is_array(&list) {
-        return Vec::new();
-    }
-    Array::from(&list)
-        .iter()
-        .filter_map(|entry| {
-            let key = Reflect::get(&entry, &"key".into()).ok()?.as_string()?;
-            let ids = Reflect::get(&entry, &"item_ids".into()).ok()?;
-            if !Array::is_array(&ids) || !maeum_contract::valid_idempotency_key(&key) {
-                return None;
-            }
-            let item_ids: Option<Vec<String>> =
-                Array::from(&ids).iter().map(|id| id.as_string()).collect();
-            let item_ids = item_ids.filter(|ids| !ids.is_empty())?;
-            Some(Intent { key, item_ids })
-        })
-        .collect()
+    let mut list: Vec<Intent> = codec::from_text(raw).unwrap_or_default();
+    list.retain(|i| maeum_contract::valid_idempotency_key(&i.key) && !i.item_ids.is_empty());
+    list
 }
 
 pub fn serialize_intents(list: &[Intent]) -> Option<String> {
-    let array = Array::new();
-    for intent in list {
-        let entry = Object::new();
-        let ids: Array = intent
-            .item_ids
-            .iter()
-            .map(|id| JsValue::from_str(id))
-            .collect();
-        Reflect::set(&entry, &"key".into(), &JsValue::from_str(&intent.key)).ok()?;
-        Reflect::set(&entry, &"item_ids".into(), &ids).ok()?;
-        array.push(&entry);
-    }
-    JSON::stringify(&array).ok()?.as_string()
+    codec::to_text(list)
 }
 
 fn save_intents(list: &[Intent]) {
@@ -195,22 +171,41 @@ pub fn remove_intent(key: &str) {
     save_intents(&list);
 }
 
+/// A kept read as stored: the answer's JSON exactly as the server sent it
+/// (passed through untouched, so the contract types need no `Serialize` in
+/// the wasm) and when it was read (device clock, epoch ms).
+#[derive(Serialize)]
+struct Keep {
+    at: f64,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    v: JsValue,
+}
+
+/// A kept read as read back, decoded like a fresh answer.
+#[derive(Deserialize)]
+struct Kept<T> {
+    at: f64,
+    v: T,
+}
+
 /// Keeps a successful read's JSON under `key`, with the time (device clock).
-pub fn keep(key: &str, value: &JsValue) {
-    let entry = Object::new();
-    let _ = Reflect::set(&entry, &"at".into(), &js_sys::Date::now().into());
-    let _ = Reflect::set(&entry, &"v".into(), value);
-    if let Some(raw) = JSON::stringify(&entry).ok().and_then(|s| s.as_string()) {
+pub fn keep(key: &str, answer: &JsValue) {
+    let entry = Keep {
+        at: js_sys::Date::now(),
+        v: answer.clone(),
+    };
+    if let Some(raw) = codec::to_text(&entry) {
         write(key, Some(&raw));
     }
 }
 
-/// The JSON last kept under `key`, and when it was read.
-pub fn kept(key: &str) -> Option<(JsValue, Timestamp)> {
-    let entry = JSON::parse(&read(key)?).ok()?;
-    let at = Reflect::get(&entry, &"at".into()).ok()?.as_f64()?;
-    let value = Reflect::get(&entry, &"v".into()).ok()?;
-    (at.is_finite() && !value.is_undefined()).then_some((value, Timestamp(at as i64)))
+/// The value last kept under `key`, and when it was read.
+pub fn kept<T: DeserializeOwned>(key: &str) -> Option<(T, Timestamp)> {
+    let entry: Kept<T> = codec::from_text(&read(key)?)?;
+    entry
+        .at
+        .is_finite()
+        .then_some((entry.v, Timestamp(entry.at as i64)))
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Evidence uploads: `POST /v1/uploads` as `multipart/form-data` through
-//! `XMLHttpRequest` (fetch reports no upload progress), with real progress
+//! `XMLHttpRequest`, the one request not sent through gloo-net: fetch (and
+//! so gloo-net) reports no upload progress. With real progress
 //! events, a stall watchdog, and cancellation by the user.
 //!
 //! Retrying is the caller's business: [`UploadError::Transient`] says when a
@@ -8,7 +9,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use js_sys::{Function, Promise, Reflect, Uint8Array};
+use js_sys::{Function, Promise, Uint8Array};
 use maeum_contract::business::{Upload, SNIFF_BYTES};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -16,8 +17,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, File, FormData, ProgressEvent, XmlHttpRequest, XmlHttpRequestResponseType};
 
 use super::errors::{parse_retry_after, ProblemBrief};
-use super::json::FromJs;
-use super::{storage, ApiError};
+use super::{codec, storage, ApiError};
 use crate::browser::mono_ms;
 
 /// No progress for this long while sending: the connection is dead.
@@ -81,15 +81,16 @@ pub async fn upload(
         error: ApiError::Unauthorized,
         message: ApiError::Unauthorized.message().to_string(),
     })?;
+    let on_progress: Rc<dyn Fn(f64, f64)> = Rc::new(on_progress);
     #[cfg(debug_assertions)]
-    if crate::preview::active().is_some() {
-        return crate::preview::upload(file, on_progress).await;
+    if let Some(reply) = super::responder::upload(file, on_progress.clone()) {
+        return reply.await;
     }
     let transient = UploadError::Transient {
         retry_after_s: None,
         offline: !crate::network::online(),
     };
-    let Some(sent) = send(key, file, category, &token, on_progress) else {
+    let Some(sent) = send(key, file, category, &token, move |a, b| on_progress(a, b)) else {
         return Err(transient);
     };
     let (xhr, done, stalled, _keep) = sent;
@@ -117,15 +118,20 @@ pub async fn upload(
     let status = xhr.status().unwrap_or(0);
     let body = xhr.response().unwrap_or(JsValue::NULL);
     if (200..300).contains(&status) {
-        return Upload::from_js(&body).ok_or(UploadError::Transient {
-            retry_after_s: None,
-            offline: false,
-        });
+        return codec::from_js::<Upload>(body)
+            .filter(|u| !u.id.is_empty())
+            .ok_or(UploadError::Transient {
+                retry_after_s: None,
+                offline: false,
+            });
     }
     if status == 0 {
         return Err(transient);
     }
-    let problem = ProblemBrief::from_js(&body);
+    let problem: Option<ProblemBrief> = codec::from_js(body);
+    let said = problem
+        .as_ref()
+        .and_then(|p| p.detail.clone().or(p.title.clone()));
     let retry_after = xhr.get_response_header("Retry-After").ok().flatten();
     let error = ApiError::from_response(status, problem, retry_after.as_deref());
     if error.retryable() {
@@ -134,14 +140,8 @@ pub async fn upload(
             offline: false,
         });
     }
-    let said = |k: &str| {
-        Reflect::get(&body, &JsValue::from_str(k))
-            .ok()
-            .and_then(|v| v.as_string())
-    };
-    let message = said("detail")
-        .or_else(|| said("title"))
-        .unwrap_or_else(|| "파일을 올리지 못했어요. 다른 파일을 골라 주세요.".to_string());
+    let message =
+        said.unwrap_or_else(|| "파일을 올리지 못했어요. 다른 파일을 골라 주세요.".to_string());
     Err(UploadError::Refused { error, message })
 }
 

@@ -1,29 +1,29 @@
-//! Fixture answers for the preview scenarios, as JSON text run through the
-//! app's real decoder (so previews also exercise the wire format).
+//! Fixture answers for the preview scenarios: typed contract values,
+//! serialized by the app's own JSON path ([`crate::api::codec`]) and decoded
+//! by the client like any answer (so previews also exercise the wire format).
 
 use std::cell::RefCell;
-use std::future::Future;
-use std::pin::Pin;
 
+use futures::future::LocalBoxFuture;
 use leptos::prelude::Set;
+use maeum_contract::business::{
+    support_for, ChannelCash, ChannelCashRequest, DamageClaimReceipt, DamageClaimRequest,
+    DamageClaimStatus, Support, Upload,
+};
 use maeum_contract::time::Timestamp;
-use maeum_contract::Item;
+use maeum_contract::{
+    Claim, ClaimRequest, ClaimResponse, ClaimResult, ClaimStatus, Item, ItemKind, MyClaims,
+    Package, Status, Validity,
+};
+use serde::Serialize;
 use wasm_bindgen::JsValue;
 
-use super::{active, offline, Scenario};
-use crate::api::ApiError;
+use super::{active, offline, Scenario, FIXTURE_TOKEN};
+use crate::api::client::Reply;
+use crate::api::codec;
+use crate::api::responder::{Progress, Responder};
+use crate::api::upload::UploadError;
 use crate::browser::timer;
-
-type Reply = Pin<Box<dyn Future<Output = Result<JsValue, ApiError>>>>;
-
-const ITEMS: &str = r#"[
- {"id":"emoticon-forever","kind":"emoticon","title":"춘식이는 프렌즈2","price_won":2500,"validity":{"type":"permanent"},"cap":null,"remaining":null},
- {"id":"emoticon-90-a","kind":"emoticon","title":"토심이는 토뭉이랑 놀거야","price_won":2000,"validity":{"type":"days_from_claim","days":90},"cap":null,"remaining":null},
- {"id":"emoticon-90-b","kind":"emoticon","title":"아기 망그러진 곰","price_won":2000,"validity":{"type":"days_from_claim","days":90},"cap":null,"remaining":null},
- {"id":"makers-2000","kind":"coupon","title":"카카오메이커스 2,000원 할인 쿠폰","price_won":2000,"validity":{"type":"days_from_claim","days":30},"cap":null,"remaining":null},
- {"id":"makers-3000","kind":"coupon","title":"카카오메이커스 3,000원 할인 쿠폰","price_won":3000,"validity":{"type":"days_from_claim","days":30},"cap":null,"remaining":null},
- {"id":"drawer-plus-1m","kind":"voucher","title":"톡서랍 플러스 1개월 이용권","price_won":1900,"validity":{"type":"months","months":1},"cap":3000000,"remaining":REMAINING}
-]"#;
 
 thread_local! {
     /// Item ids claimed in this preview session, with their claim time.
@@ -38,42 +38,85 @@ fn now() -> Timestamp {
     Timestamp(js_sys::Date::now() as i64)
 }
 
-fn items_json(scenario: Scenario, as_of: Timestamp) -> String {
-    let remaining = if scenario == Scenario::SoldOut {
-        "0"
-    } else {
-        "1234567"
+fn items(scenario: Scenario, as_of: Timestamp) -> Vec<Item> {
+    let item = |id: &str, kind, title: &str, price_won, validity| Item {
+        id: id.into(),
+        kind,
+        title: title.into(),
+        price_won,
+        validity,
+        cap: None,
+        remaining: None,
+        as_of,
     };
-    ITEMS.replace("REMAINING", remaining).replace(
-        "\"remaining\"",
-        &format!("\"as_of\":\"{as_of}\",\"remaining\""),
-    )
-}
-
-fn items(scenario: Scenario) -> Vec<Item> {
-    js_sys::JSON::parse(&items_json(scenario, now()))
-        .ok()
-        .and_then(|v| crate::api::json::FromJs::from_js(&v))
-        .unwrap_or_default()
-}
-
-fn claim_json(item: &Item, claimed_at: Timestamp) -> String {
-    let expires = match item.validity.expires_at(claimed_at) {
-        Some(t) => format!("\"{t}\""),
-        None => "null".into(),
-    };
-    let code = match item.kind {
-        maeum_contract::ItemKind::Emoticon => "null".to_string(),
-        _ => format!(
-            "\"PRV-{}-{:04}\"",
-            item.id.len(),
-            claimed_at.0.rem_euclid(10_000)
+    let days = |days| Validity::DaysFromClaim { days };
+    vec![
+        item(
+            "emoticon-forever",
+            ItemKind::Emoticon,
+            "춘식이는 프렌즈2",
+            2500,
+            Validity::Permanent,
         ),
-    };
-    format!(
-        r#"{{"item_id":"{}","claimed_at":"{claimed_at}","expires_at":{expires},"code":{code}}}"#,
-        item.id
-    )
+        item(
+            "emoticon-90-a",
+            ItemKind::Emoticon,
+            "토심이는 토뭉이랑 놀거야",
+            2000,
+            days(90),
+        ),
+        item(
+            "emoticon-90-b",
+            ItemKind::Emoticon,
+            "아기 망그러진 곰",
+            2000,
+            days(90),
+        ),
+        item(
+            "makers-2000",
+            ItemKind::Coupon,
+            "카카오메이커스 2,000원 할인 쿠폰",
+            2000,
+            days(30),
+        ),
+        item(
+            "makers-3000",
+            ItemKind::Coupon,
+            "카카오메이커스 3,000원 할인 쿠폰",
+            3000,
+            days(30),
+        ),
+        Item {
+            cap: Some(3_000_000),
+            remaining: Some(if scenario == Scenario::SoldOut {
+                0
+            } else {
+                1_234_567
+            }),
+            ..item(
+                "drawer-plus-1m",
+                ItemKind::Voucher,
+                "톡서랍 플러스 1개월 이용권",
+                1900,
+                Validity::Months { months: 1 },
+            )
+        },
+    ]
+}
+
+fn claim_of(item: &Item, claimed_at: Timestamp) -> Claim {
+    Claim {
+        item_id: item.id.clone(),
+        claimed_at,
+        expires_at: item.validity.expires_at(claimed_at),
+        code: (item.kind != ItemKind::Emoticon).then(|| {
+            format!(
+                "PRV-{}-{:04}",
+                item.id.len(),
+                claimed_at.0.rem_euclid(10_000)
+            )
+        }),
+    }
 }
 
 fn held(scenario: Scenario) -> Vec<(String, i64)> {
@@ -81,7 +124,7 @@ fn held(scenario: Scenario) -> Vec<(String, i64)> {
     let everything = matches!(scenario, Scenario::AllClaimed);
     let some = matches!(scenario, Scenario::Closed);
     let base = now().0 - 3_600_000;
-    for (i, item) in items(scenario).iter().enumerate() {
+    for (i, item) in items(scenario, now()).iter().enumerate() {
         if (everything || (some && i % 2 == 0)) && !list.iter().any(|(id, _)| *id == item.id) {
             list.push((item.id.clone(), base));
         }
@@ -89,28 +132,25 @@ fn held(scenario: Scenario) -> Vec<(String, i64)> {
     list
 }
 
-fn claims_json(scenario: Scenario) -> String {
-    let all = items(scenario);
-    let claims: Vec<String> = held(scenario)
-        .iter()
-        .filter_map(|(id, at)| {
-            all.iter()
-                .find(|i| i.id == *id)
-                .map(|i| claim_json(i, Timestamp(*at)))
-        })
-        .collect();
-    let reason = if scenario == Scenario::Ineligible {
-        "\"휴면 계정은 마음 패키지를 받을 수 없어요. 카카오톡에 로그인해 휴면을 풀어 주세요.\""
-    } else {
-        "null"
-    };
-    format!(
-        r#"{{"claims":[{}],"ineligible_reason":{reason}}}"#,
-        claims.join(",")
-    )
+fn my_claims(scenario: Scenario) -> MyClaims {
+    let all = items(scenario, now());
+    MyClaims {
+        claims: held(scenario)
+            .iter()
+            .filter_map(|(id, at)| {
+                all.iter()
+                    .find(|i| i.id == *id)
+                    .map(|i| claim_of(i, Timestamp(*at)))
+            })
+            .collect(),
+        ineligible_reason: (scenario == Scenario::Ineligible).then(|| {
+            "휴면 계정은 마음 패키지를 받을 수 없어요. 카카오톡에 로그인해 휴면을 풀어 주세요."
+                .into()
+        }),
+    }
 }
 
-fn status_json(scenario: Scenario) -> String {
+fn status(scenario: Scenario) -> Status {
     let now = now();
     let (release, paused, closes) = match scenario {
         Scenario::BeforeOpen => (
@@ -127,91 +167,132 @@ fn status_json(scenario: Scenario) -> String {
         ),
         _ => (Timestamp(now.0 - 86_400_000), false, None),
     };
-    let closes = closes
-        .map(|c| format!(",\"closes_at\":\"{c}\""))
-        .unwrap_or_default();
-    format!(
-        r#"{{"server_time":"{now}","release_at":"{release}","open":{},"paused":{paused},"spread_seconds":3{closes}}}"#,
-        now >= release
-    )
+    Status {
+        server_time: now,
+        release_at: release,
+        open: now >= release,
+        paused,
+        closes_at: closes,
+        spread_seconds: Some(3),
+    }
 }
 
-fn claim_response(scenario: Scenario, body: Option<&JsValue>) -> String {
-    let ids: Vec<String> = body
-        .and_then(|b| js_sys::Reflect::get(b, &JsValue::from_str("item_ids")).ok())
-        .map(|ids| {
-            js_sys::Array::from(&ids)
-                .iter()
-                .filter_map(|v| v.as_string())
-                .collect()
-        })
-        .unwrap_or_default();
-    let all = items(scenario);
+fn claim_response(scenario: Scenario, item_ids: Vec<String>) -> ClaimResponse {
+    let all = items(scenario, now());
     let mut results = Vec::new();
-    for id in ids {
+    for id in item_ids {
         let Some(item) = all.iter().find(|i| i.id == id) else {
             continue;
         };
+        let result = |status, claim, reason: Option<&str>| ClaimResult {
+            item_id: id.clone(),
+            status,
+            claim,
+            reason: reason.map(str::to_string),
+        };
         let existing = held(scenario).into_iter().find(|(h, _)| *h == id);
-        let result = if let Some((_, at)) = existing {
-            format!(
-                r#"{{"item_id":"{id}","status":"already_claimed","claim":{}}}"#,
-                claim_json(item, Timestamp(at))
+        results.push(if let Some((_, at)) = existing {
+            result(
+                ClaimStatus::AlreadyClaimed,
+                Some(claim_of(item, Timestamp(at))),
+                None,
             )
         } else if scenario == Scenario::Ineligible {
-            format!(
-                r#"{{"item_id":"{id}","status":"ineligible","claim":null,"reason":"휴면 계정이에요"}}"#
-            )
+            result(ClaimStatus::Ineligible, None, Some("휴면 계정이에요"))
         } else if item.sold_out() {
-            format!(r#"{{"item_id":"{id}","status":"sold_out","claim":null}}"#)
+            result(ClaimStatus::SoldOut, None, None)
         } else {
             let at = now();
             HELD.with(|h| h.borrow_mut().push((id.clone(), at.0)));
-            format!(
-                r#"{{"item_id":"{id}","status":"granted","claim":{}}}"#,
-                claim_json(item, at)
-            )
-        };
-        results.push(result);
+            result(ClaimStatus::Granted, Some(claim_of(item, at)), None)
+        });
     }
-    format!(r#"{{"results":[{}]}}"#, results.join(","))
+    ClaimResponse { results }
 }
 
-/// The fixture answer for a request, when a scenario is active.
-pub fn respond(url: &str, method: &str, body: Option<&JsValue>) -> Option<Reply> {
-    let scenario = active()?;
-    let path = url.split("/api").nth(1).unwrap_or(url).to_string();
-    let text = match (method, path.as_str()) {
+/// The package as the fixture backend sends it (with a marker field the
+/// release-bundle test looks for).
+#[derive(Serialize)]
+struct FixturePackage {
+    #[serde(flatten)]
+    package: Package,
+    fixture: &'static str,
+}
+
+/// The request body read as `T`.
+fn body_as<T: serde::de::DeserializeOwned>(body: Option<&JsValue>) -> Option<T> {
+    body.and_then(|b| codec::from_js(b.clone()))
+}
+
+/// The fixture answer for a request, when a scenario is active: a typed
+/// value, or `None` for "no answer".
+fn answer(scenario: Scenario, url: &str, method: &str, body: Option<&JsValue>) -> Option<JsValue> {
+    let path = url.split("/api").nth(1).unwrap_or(url);
+    match (method, path) {
         (_, _) if scenario == Scenario::BackendDown => None,
-        ("GET", "/v1/status") => Some(status_json(scenario)),
-        ("GET", "/v1/package") => Some(format!(
-            r#"{{"items":{},"fixture":"maeum-preview-fixture"}}"#,
-            items_json(scenario, Timestamp(now().0 - 60_000))
-        )),
-        ("GET", "/v1/me/claims") => Some(claims_json(scenario)),
-        ("POST", "/v1/claims") => Some(claim_response(scenario, body)),
-        ("POST", "/v1/damage-claims") => Some(damage_claim_json(body)),
-        ("GET", p) if p.starts_with("/v1/damage-claims/") => Some(claim_status_json(
-            scenario,
-            &p["/v1/damage-claims/".len()..],
-        )),
-        ("POST", "/v1/channel-cash") => Some(channel_cash_json(body)),
-        ("GET", _) if url.ends_with("config.json") => Some("{}".to_string()),
-        _ => Some(r#"{"code":"not_found"}"#.to_string()),
-    };
-    let delay = match scenario {
-        Scenario::SlowNetwork => 2000,
-        Scenario::BackendDown => 400,
-        _ => 150,
-    };
-    let delay = timer(delay); // the "network" starts now, like a real request
-    Some(Box::pin(async move {
-        let _ = delay.await;
-        match text {
-            Some(t) => js_sys::JSON::parse(&t).map_err(|_| ApiError::Decode),
-            None => offline(),
+        ("GET", "/v1/status") => codec::to_js(&status(scenario)),
+        ("GET", "/v1/package") => codec::to_js(&FixturePackage {
+            package: Package {
+                items: items(scenario, Timestamp(now().0 - 60_000)),
+            },
+            fixture: FIXTURE_TOKEN,
+        }),
+        ("GET", "/v1/me/claims") => codec::to_js(&my_claims(scenario)),
+        ("POST", "/v1/claims") => {
+            let ids = body_as::<ClaimRequest>(body).map(|r| r.item_ids);
+            codec::to_js(&claim_response(scenario, ids.unwrap_or_default()))
         }
-    }))
+        ("POST", "/v1/damage-claims") => {
+            let loss = body_as::<DamageClaimRequest>(body).map_or(0, |r| r.loss_won);
+            codec::to_js(&damage_claim(loss))
+        }
+        ("GET", p) if p.starts_with("/v1/damage-claims/") => {
+            codec::to_js(&claim_status(scenario, &p["/v1/damage-claims/".len()..]))
+        }
+        ("POST", "/v1/channel-cash") => {
+            let brn = body_as::<ChannelCashRequest>(body).map(|r| r.brn);
+            codec::to_js(&channel_cash(brn.unwrap_or_default()))
+        }
+        ("GET", _) if url.ends_with("config.json") => Some(js_sys::Object::new().into()),
+        _ => codec::to_js(&maeum_contract::problem::Problem::new(
+            404,
+            maeum_contract::problem::code::NOT_FOUND,
+            "없는 주소예요",
+        )),
+    }
+}
+
+/// The preview's stand-in for the network, installed at mount: it answers
+/// while a scenario is chosen and lets requests through otherwise.
+pub struct Fixtures;
+
+impl Responder for Fixtures {
+    fn respond(&self, method: &str, url: &str, body: Option<&JsValue>) -> Option<Reply> {
+        let scenario = active()?;
+        let value = answer(scenario, url, method, body);
+        let delay = match scenario {
+            Scenario::SlowNetwork => 2000,
+            Scenario::BackendDown => 400,
+            _ => 150,
+        };
+        let delay = timer(delay); // the "network" starts now, like a real request
+        Some(Box::pin(async move {
+            let _ = delay.await;
+            match value {
+                Some(v) => Ok(v),
+                None => offline(),
+            }
+        }))
+    }
+
+    fn upload(
+        &self,
+        file: &web_sys::File,
+        on_progress: Progress,
+    ) -> Option<LocalBoxFuture<'static, Result<Upload, UploadError>>> {
+        active()?;
+        Some(Box::pin(upload(file.clone(), on_progress)))
+    }
 }
 
 // ---- the small-business journey ----
@@ -231,69 +312,54 @@ thread_local! {
     static UPLOADED: RefCell<u32> = const { RefCell::new(0) };
 }
 
-fn body_field(body: Option<&JsValue>, key: &str) -> JsValue {
-    body.map(|b| crate::api::json::get(b, key))
-        .unwrap_or(JsValue::UNDEFINED)
-}
-
-fn support_json(loss_won: u64) -> &'static str {
-    match maeum_contract::business::support_for(loss_won) {
-        maeum_contract::business::Support::Won { won: 30_000 } => r#"{"won":30000}"#,
-        maeum_contract::business::Support::Won { .. } => r#"{"won":50000}"#,
-        maeum_contract::business::Support::Review { .. } => r#"{"requires_review":true}"#,
-    }
-}
-
 /// `POST /v1/damage-claims`: a fresh receipt, its support from the reported loss.
-fn damage_claim_json(body: Option<&JsValue>) -> String {
-    let loss = body_field(body, "loss_won").as_f64().unwrap_or(0.0) as u64;
+fn damage_claim(loss_won: u64) -> DamageClaimReceipt {
     let n = FILED.with(|f| {
         *f.borrow_mut() += 1;
         *f.borrow()
     });
-    format!(
-        r#"{{"receipt_no":"D-2210-PRV{:04}","status":"received","support":{},"submitted_at":"{}"}}"#,
-        100 + n,
-        support_json(loss),
-        now()
-    )
+    DamageClaimReceipt {
+        receipt_no: format!("D-2210-PRV{:04}", 100 + n),
+        status: DamageClaimStatus::Received,
+        support: support_for(loss_won),
+        submitted_at: now(),
+        reason: None,
+    }
 }
 
 /// `GET /v1/damage-claims/{receipt}`: reviewing / rejected for those
 /// scenarios (and their fixture receipts), received otherwise.
-fn claim_status_json(scenario: Scenario, receipt: &str) -> String {
+fn claim_status(scenario: Scenario, receipt: &str) -> DamageClaimReceipt {
     let receipt = receipt.trim().to_ascii_uppercase();
     let (status, reason) = match scenario {
-        _ if receipt == RECEIPT_REJECTED => ("rejected", Some(REJECT_REASON)),
-        Scenario::BizRejected => ("rejected", Some(REJECT_REASON)),
-        _ if receipt == RECEIPT_REVIEWING => ("reviewing", None),
-        Scenario::BizReviewing => ("reviewing", None),
-        _ => ("received", None),
+        _ if receipt == RECEIPT_REJECTED => (DamageClaimStatus::Rejected, Some(REJECT_REASON)),
+        Scenario::BizRejected => (DamageClaimStatus::Rejected, Some(REJECT_REASON)),
+        _ if receipt == RECEIPT_REVIEWING => (DamageClaimStatus::Reviewing, None),
+        Scenario::BizReviewing => (DamageClaimStatus::Reviewing, None),
+        _ => (DamageClaimStatus::Received, None),
     };
-    let reason = reason
-        .map(|r| format!(",\"reason\":\"{r}\""))
-        .unwrap_or_default();
-    let filed = Timestamp(now().0 - 2 * 86_400_000);
-    format!(
-        r#"{{"receipt_no":"{receipt}","status":"{status}","support":{{"won":30000}},"submitted_at":"{filed}"{reason}}}"#
-    )
+    DamageClaimReceipt {
+        receipt_no: receipt,
+        status,
+        support: Support::Won { won: 30_000 },
+        submitted_at: Timestamp(now().0 - 2 * 86_400_000),
+        reason: reason.map(str::to_string),
+    }
 }
 
 /// `POST /v1/channel-cash`: granted now.
-fn channel_cash_json(body: Option<&JsValue>) -> String {
-    let brn = body_field(body, "brn").as_string().unwrap_or_default();
-    format!(
-        r#"{{"brn":"{brn}","won":50000,"granted_at":"{}","newly_granted":true}}"#,
-        now()
-    )
+fn channel_cash(brn: String) -> ChannelCash {
+    ChannelCash {
+        brn,
+        won: 50_000,
+        granted_at: now(),
+        newly_granted: true,
+    }
 }
 
 /// `POST /v1/uploads` in a scenario: progress in quarters, then a fixture id
 /// (a dropped connection when the backend is "down").
-pub async fn upload(
-    file: &web_sys::File,
-    on_progress: impl Fn(f64, f64) + 'static,
-) -> Result<maeum_contract::business::Upload, crate::api::upload::UploadError> {
+async fn upload(file: web_sys::File, on_progress: Progress) -> Result<Upload, UploadError> {
     let scenario = active();
     let step = if scenario == Some(Scenario::SlowNetwork) {
         1500
@@ -305,7 +371,7 @@ pub async fn upload(
         on_progress(total * f64::from(quarter) / 4.0, total);
         timer(step).await.ok();
         if scenario == Some(Scenario::BackendDown) && quarter == 1 {
-            return Err(crate::api::upload::UploadError::Transient {
+            return Err(UploadError::Transient {
                 retry_after_s: None,
                 offline: false,
             });
@@ -315,7 +381,7 @@ pub async fn upload(
         *u.borrow_mut() += 1;
         *u.borrow()
     });
-    Ok(maeum_contract::business::Upload {
+    Ok(Upload {
         id: format!("upl-maeum-preview-fixture-{n}"),
         sha256: String::new(),
         size: file.size().max(0.0) as u64,

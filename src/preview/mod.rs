@@ -16,7 +16,11 @@ use wasm_bindgen::JsValue;
 use crate::api::{storage, ApiError};
 use crate::app::AppCtx;
 
-pub use fixtures::{respond, upload};
+/// Installs the fixtures in place of the network (at mount, before the app
+/// asks anything): they answer while a scenario is chosen.
+pub fn install() {
+    crate::api::responder::install(fixtures::Fixtures);
+}
 
 const STORAGE_KEY: &str = "maeum.preview";
 /// The fixture token (also the marker the release-bundle test looks for).
@@ -178,7 +182,7 @@ fn make_room() {
 }
 
 /// An error reply used by the fixtures.
-pub(crate) fn offline() -> Result<JsValue, ApiError> {
+pub(crate) fn offline() -> Result<wasm_bindgen::JsValue, ApiError> {
     Err(ApiError::Offline)
 }
 

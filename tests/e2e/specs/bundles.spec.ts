@@ -1,7 +1,9 @@
 // Issues 2 and 6: the package page and the small-business journey are two
 // bundles. The banner's page never downloads the business code, the wasm
 // starts downloading only after the static shell has painted, and moving
-// between the two keeps the user's session.
+// between the two keeps the user's session. Issue 11: the page asks for
+// config.json and /v1/status without waiting for the wasm, and the app takes
+// that answer instead of asking again.
 import { test, expect } from '../fixtures';
 import type { Page } from '@playwright/test';
 
@@ -13,8 +15,18 @@ const wasmFetched = (page: Page) =>
       .map((e) => new URL(e.name).pathname)
       .filter((p) => p.endsWith('.wasm')));
 
-test('the package page loads only its own bundle, after the first paint', async ({ page, server }) => {
+test('the package page loads only its own bundle after the first paint, and asks for the status meanwhile', async ({ page, server }) => {
+  // Hold the wasm until the status request has gone out: the loader must not wait for it.
+  let release = () => {};
+  const held = new Promise<void>((r) => { release = r; });
+  await page.route(/\.wasm$/, async (route) => { await held; await route.continue(); });
+  const asked: string[] = [];
+  page.on('request', (r) => asked.push(new URL(r.url()).pathname));
+  const status = page.waitForRequest((r) => r.url().endsWith('/api/v1/status'));
   await server.open(page, 'bundles-package');
+  await status;
+  expect(asked.filter((p) => /\/v1\/(package|me\/claims|claims)$/.test(p)), 'nothing gated before the status').toEqual([]);
+  release();
   await expect(page.getByTestId('item-card')).toHaveCount(6);
   const wasm = await wasmFetched(page);
   expect(wasm).toHaveLength(1);
@@ -30,6 +42,9 @@ test('the package page loads only its own bundle, after the first paint', async 
   ]);
   expect(paint).toBeGreaterThan(0);
   expect(wasmStart, 'the wasm request waits for the shell to paint').toBeGreaterThanOrEqual(paint);
+  // One read each: the app took the loader's config and status.
+  expect(asked.filter((p) => p === '/config.json')).toHaveLength(1);
+  expect(asked.filter((p) => p === '/api/v1/status')).toHaveLength(1);
 });
 
 test('the business link loads the business bundle and keeps the session; the way back loads the package', async ({ page, server }) => {
