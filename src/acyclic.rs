@@ -12,13 +12,6 @@ use std::path::Path;
 
 type Module = Vec<String>;
 
-/// Edges still to go, `(from, to)` at the top level, both in `preview`'s
-/// corner that the `client` branch of issue 11 rewrites: `api` → `preview`
-/// goes when the preview installs its responder into the client, and
-/// `preview` → `app` when it imports `AppCtx` from `state`. At that merge
-/// this list becomes empty.
-const PENDING: &[(&str, &str)] = &[("api", "preview"), ("preview", "app")];
-
 /// `src/a/b.rs` and `src/a/b/mod.rs` are `a::b`; `lib.rs` is the root.
 fn module_of(rel: &Path) -> Module {
     let mut parts: Vec<String> = rel
@@ -183,10 +176,7 @@ fn find_cycle(edges: &BTreeSet<(String, String)>) -> Option<Vec<String>> {
 #[test]
 fn the_module_graph_has_no_cycle() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut edges = sibling_edges(&src);
-    if let Some(top) = edges.get_mut(&Vec::new()) {
-        top.retain(|(a, b)| !PENDING.contains(&(a.as_str(), b.as_str())));
-    }
+    let edges = sibling_edges(&src);
     assert!(
         edges.get(&Vec::new()).is_some_and(|e| e.len() > 10),
         "the scan found the app's modules: {edges:?}"

@@ -243,7 +243,7 @@ struct FakeFetch;
 
 impl FakeFetch {
     fn install(package: &Package, mine: &MyClaims) -> FakeFetch {
-        let json = |v: wasm_bindgen::JsValue| js_sys::JSON::stringify(&v).unwrap();
+        let json = |v: String| wasm_bindgen::JsValue::from(v);
         js_sys::Function::new_with_args(
             "pkg, mine",
             r#"
@@ -263,8 +263,8 @@ impl FakeFetch {
         )
         .call2(
             &wasm_bindgen::JsValue::NULL,
-            &json(serde_js(package)),
-            &json(serde_js(mine)),
+            &json(serde_json::to_string(package).unwrap()),
+            &json(serde_json::to_string(mine).unwrap()),
         )
         .unwrap();
         FakeFetch
@@ -1289,9 +1289,9 @@ mod business {
 #[wasm_bindgen_test]
 async fn an_installed_responder_answers_instead_of_the_network() {
     use futures::future::LocalBoxFuture;
-    use maeum::api::client::Reply;
+    use maeum::api::errors::Reply;
+    use maeum::api::errors::UploadError;
     use maeum::api::responder::{self, Progress, Responder};
-    use maeum::api::upload::UploadError;
     use maeum_contract::ClaimRequest;
 
     struct SoldOut;

@@ -23,16 +23,13 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, RequestCache};
 
-use super::errors::ProblemBrief;
+use super::errors::{ProblemBrief, Reply};
 use super::{backends, boot, codec, retry, storage, ApiError};
 use crate::browser::{sleep, timer};
 use crate::{config, network};
 
 /// Longest wait for one request, headers and body together.
 pub const TIMEOUT_MS: u32 = 12_000;
-
-/// A parsed JSON answer (or why there is none), already on its way.
-pub type Reply = LocalBoxFuture<'static, Result<JsValue, ApiError>>;
 
 /// Starts `GET /v1/status`.
 pub fn status() -> impl Future<Output = Result<Status, ApiError>> {

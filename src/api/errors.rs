@@ -201,6 +201,25 @@ pub fn parse_retry_after(raw: &str) -> Option<u32> {
     super::retry::retry_after_at(raw, now)
 }
 
+/// Why an evidence upload did not finish.
+#[derive(Clone, Debug, PartialEq)]
+pub enum UploadError {
+    /// No usable answer (network gone, stalled, 5xx, busy): sending again may work.
+    Transient {
+        retry_after_s: Option<u32>,
+        /// The browser says it is offline: wait for the `online` event.
+        offline: bool,
+    },
+    /// A definitive refusal, with the Korean reason to show next to the file.
+    Refused { error: ApiError, message: String },
+    /// The user removed the file while it was sending.
+    Aborted,
+}
+
+/// A parsed JSON answer (or why there is none), already on its way: what the
+/// client and an installed stand-in (`responder`) both give.
+pub type Reply = futures::future::LocalBoxFuture<'static, Result<wasm_bindgen::JsValue, ApiError>>;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,8 +11,7 @@ use futures::future::LocalBoxFuture;
 use maeum_contract::business::Upload;
 use wasm_bindgen::JsValue;
 
-use super::client::Reply;
-use super::upload::UploadError;
+use super::errors::{Reply, UploadError};
 
 /// Reports `(sent, total)` bytes of an upload.
 pub type Progress = Rc<dyn Fn(f64, f64)>;

@@ -16,7 +16,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, File, FormData, ProgressEvent, XmlHttpRequest, XmlHttpRequestResponseType};
 
-use super::errors::{parse_retry_after, ProblemBrief};
+use super::errors::{parse_retry_after, ProblemBrief, UploadError};
 use super::{codec, storage, ApiError};
 use crate::browser::mono_ms;
 
@@ -25,20 +25,6 @@ const STALL_MS: f64 = 30_000.0;
 /// Longest wait for the answer once every byte is sent.
 const ANSWER_MS: f64 = 60_000.0;
 const WATCH_EVERY_MS: i32 = 5_000;
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum UploadError {
-    /// No usable answer (network gone, stalled, 5xx, busy): sending again may work.
-    Transient {
-        retry_after_s: Option<u32>,
-        /// The browser says it is offline: wait for the `online` event.
-        offline: bool,
-    },
-    /// A definitive refusal, with the Korean reason to show next to the file.
-    Refused { error: ApiError, message: String },
-    /// The user removed the file while it was sending.
-    Aborted,
-}
 
 thread_local! {
     /// Requests in flight, by the file's local key (so removing a file can abort it).

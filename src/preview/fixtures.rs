@@ -19,10 +19,10 @@ use serde::Serialize;
 use wasm_bindgen::JsValue;
 
 use super::{active, offline, Scenario, FIXTURE_TOKEN};
-use crate::api::client::Reply;
 use crate::api::codec;
+use crate::api::errors::Reply;
+use crate::api::errors::UploadError;
 use crate::api::responder::{Progress, Responder};
-use crate::api::upload::UploadError;
 use crate::browser::timer;
 
 thread_local! {

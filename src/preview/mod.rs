@@ -14,7 +14,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsValue;
 
 use crate::api::{storage, ApiError};
-use crate::app::AppCtx;
+use crate::state::AppCtx;
 
 /// Installs the fixtures in place of the network (at mount, before the app
 /// asks anything): they answer while a scenario is chosen.

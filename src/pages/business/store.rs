@@ -14,8 +14,9 @@ use maeum_contract::business::{
 use maeum_contract::problem::code;
 use web_sys::File;
 
+use crate::api::errors::UploadError;
 use crate::api::retry::backoff_ms;
-use crate::api::upload::{self, UploadError};
+use crate::api::upload;
 use crate::api::{self, ApiError};
 use crate::browser::{new_idempotency_key, sleep};
 use crate::business_draft::{self as draft, category_slug, Draft, FileState, SavedReceipt, Step};
