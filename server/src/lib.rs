@@ -5,6 +5,7 @@
 //! bench all start it this way.
 
 pub mod api;
+pub mod blobs;
 pub mod bizdb;
 pub mod business;
 pub mod campaign;
@@ -15,7 +16,9 @@ pub mod db;
 pub mod dist;
 pub mod guard;
 pub mod headers;
+pub mod pg;
 pub mod store;
+pub mod writer;
 pub mod token;
 
 use axum::http::{header, HeaderValue};
@@ -206,22 +209,13 @@ pub async fn start(config: Config) -> Result<Server, String> {
         .transpose()?;
     let tokens = TokenKey::load_or_create(&config.data_dir)?;
 
-    let path = db::db_path(&config.data_dir);
-    let (campaign, now, db_file) = (config.campaign.clone(), config.clock.now(), path.clone());
-    let opened = tokio::task::spawn_blocking(move || -> db::DbResult<_> {
-        let mut conn = db::open(&db_file)?;
-        db::migrate(&mut conn)?;
-        let notes = db::seed(&mut conn, &campaign, now)?;
-        Ok((conn, notes))
-    })
-    .await
-    .map_err(|e| format!("opening the database failed: {e}"))?;
-    let (writer, notes) = opened.map_err(|e| format!("database {}: {e}", path.display()))?;
+    let database = store::Database::Sqlite(config.data_dir.clone());
+    let (store, notes) = store::Store::open(&database, &config.campaign, config.clock.now())
+        .await
+        .map_err(|e| format!("database {}: {e}", database.describe()))?;
     for note in notes {
         eprintln!("maeum-server: note: {note}");
     }
-    let store = store::Store::new(&path, writer)
-        .map_err(|e| format!("cannot start the database writer: {e}"))?;
 
     let uploads_dir = config.data_dir.join(business::UPLOADS_DIR);
     let sweep_dir = uploads_dir.clone();

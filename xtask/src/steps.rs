@@ -215,6 +215,16 @@ fn run_layers(tally: &mut Tally) -> Result {
         "-p",
         "xtask",
     ]))?;
+    // 1b. The server's suites again on PostgreSQL + S3 (SeaweedFS), both throwaway;
+    // stopped when `services` drops, also when a suite fails.
+    {
+        let services = crate::services::Services::start()?;
+        tally.run(
+            cmd("cargo")
+                .args(["test", "-p", "maeum-server"])
+                .envs(services.test_env()),
+        )?;
+    }
     // 2. Components in headless Chromium.
     tally.run(
         cmd("cargo")
