@@ -23,12 +23,14 @@ use std::path::{Path as FsPath, PathBuf};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 
-use crate::api::{
-    authenticate, bad_request, body_rejection, closed, idempotency_key, internal, json_answer,
-    key_reused, load_settings, not_open, parse_json, paused, rate_limit, refuse_if_early,
-    request_hash, write_gate, ApiError, AppState, Shared,
-};
+use crate::auth::User;
 use crate::bizdb::{self, Outcome, Refused, UploadOutcome};
+use crate::extract::{
+    body_rejection, idempotency_key, json_answer, parse_json, rate_limit, request_hash,
+};
+use crate::gate::{load_settings, refuse_if_early, write_gate};
+use crate::problem::{bad_request, closed, internal, key_reused, not_open, paused, ApiError};
+use crate::state::{AppState, Shared};
 
 /// Evidence files live under `DIR/uploads`.
 pub const UPLOADS_DIR: &str = "uploads";
@@ -275,10 +277,10 @@ async fn drain(multipart: &mut Multipart) {
 
 pub async fn post_upload(
     State(state): State<Shared>,
+    User(user): User,
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
-    let user = authenticate(&state, &headers)?;
     rate_limit(&state, &user, &headers)?;
     let mut multipart = match multipart {
         Ok(m) => m,
@@ -425,10 +427,10 @@ fn quota_exceeded(quota: u64) -> ApiError {
 
 pub async fn post_damage_claim(
     State(state): State<Shared>,
+    User(user): User,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let user = authenticate(&state, &headers)?;
     rate_limit(&state, &user, &headers)?;
     write_gate(&state, &user, bizdb::DAMAGE_CLAIMS_ENDPOINT).await?;
     let key = idempotency_key(&headers)?;
@@ -496,10 +498,9 @@ fn no_such_receipt() -> ApiError {
 
 pub async fn get_damage_claim(
     State(state): State<Shared>,
-    headers: HeaderMap,
+    User(user): User,
     receipt_no: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    let user = authenticate(&state, &headers)?;
     let settings = load_settings(&state).await?;
     refuse_if_early(
         &state,
@@ -528,10 +529,10 @@ pub async fn get_damage_claim(
 
 pub async fn post_channel_cash(
     State(state): State<Shared>,
+    User(user): User,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let user = authenticate(&state, &headers)?;
     rate_limit(&state, &user, &headers)?;
     write_gate(&state, &user, bizdb::CHANNEL_CASH_ENDPOINT).await?;
     let key = idempotency_key(&headers)?;

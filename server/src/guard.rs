@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tower_http::timeout::TimeoutBody;
 
-use crate::api::ApiError;
+use crate::problem::ApiError;
 
 /// Default bound on API requests in flight per process.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 512;

@@ -5,21 +5,27 @@
 //! bench all start it this way.
 
 pub mod api;
+pub mod auth;
 pub mod blobs;
 pub mod bizdb;
 pub mod business;
 pub mod campaign;
+pub mod claims;
 pub mod cli;
 pub mod clock;
 pub mod conn;
 pub mod db;
 pub mod dist;
+pub mod extract;
+pub mod gate;
 pub mod guard;
 pub mod headers;
 pub mod pg;
+pub mod problem;
+pub mod state;
 pub mod store;
-pub mod writer;
 pub mod token;
+pub mod writer;
 
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -160,7 +166,7 @@ async fn shutdown_signal() {
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     eprintln!("maeum-server: a request handler panicked");
-    let mut res = api::internal().into_response();
+    let mut res = problem::internal().into_response();
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
@@ -168,7 +174,7 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 
 /// The whole HTTP app: `/api` plus, optionally, the built app.
 pub fn app(
-    state: Arc<api::AppState>,
+    state: Arc<state::AppState>,
     dev: bool,
     dist: Option<&std::path::Path>,
     in_flight: guard::InFlight,
@@ -182,7 +188,7 @@ pub fn app(
             .with_state(Arc::new(dist::Dist::new(root))),
         None => Router::new()
             .nest(api::API_BASE, api::router(state, dev).layer(shed))
-            .fallback(api::not_found),
+            .fallback(problem::not_found),
     };
     router
         .layer(CompressionLayer::new())
@@ -224,7 +230,7 @@ pub async fn start(config: Config) -> Result<Server, String> {
     {
         eprintln!("maeum-server: note: removed {n} unfinished upload(s) left by an earlier crash");
     }
-    let state = Arc::new(api::AppState {
+    let state = Arc::new(state::AppState {
         store,
         clock: config.clock.clone(),
         tokens: tokens.clone(),

@@ -1,0 +1,48 @@
+//! The release gate as the handlers see it: refuse (and record) requests
+//! before the release instant, and writes while closed or paused.
+
+use maeum_contract::gate::Phase;
+use maeum_contract::Timestamp;
+
+use crate::db::{self, Settings};
+use crate::problem::{closed, not_open, paused, ApiError};
+use crate::state::AppState;
+
+pub(crate) async fn load_settings(state: &AppState) -> Result<Settings, ApiError> {
+    Ok(state.store.read(db::settings).await?)
+}
+
+/// Refuses, and records, a request for a gated endpoint before the release instant.
+pub(crate) async fn refuse_if_early(
+    state: &AppState,
+    settings: &Settings,
+    user: &str,
+    endpoint: &'static str,
+) -> Result<Timestamp, ApiError> {
+    let now = state.clock.now();
+    if let Phase::BeforeOpen { .. } = settings.phase(now) {
+        let user = user.to_string();
+        state
+            .store
+            .write(move |c| db::record_early_attempt(c, now, Some(&user), endpoint))
+            .await?;
+        return Err(not_open(settings.release_at, now));
+    }
+    Ok(now)
+}
+
+/// The gate for writes: refuses (and records) early requests, and refuses when
+/// closed or paused. The write transaction checks it again, atomically.
+pub(crate) async fn write_gate(
+    state: &AppState,
+    user: &str,
+    endpoint: &'static str,
+) -> Result<(), ApiError> {
+    let settings = load_settings(state).await?;
+    refuse_if_early(state, &settings, user, endpoint).await?;
+    match settings.phase(state.clock.now()) {
+        Phase::Closed => Err(closed()),
+        Phase::Paused => Err(paused(state.pause_retry_after_seconds)),
+        Phase::BeforeOpen { .. } | Phase::Open => Ok(()),
+    }
+}

@@ -1,0 +1,23 @@
+//! What every API handler shares.
+
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::guard::RateLimiter;
+use crate::store::Store;
+use crate::token::TokenKey;
+
+pub struct AppState {
+    pub store: Store,
+    pub clock: Arc<Clock>,
+    pub tokens: TokenKey,
+    pub pause_retry_after_seconds: u32,
+    /// `DIR/uploads`: evidence files, content addressed.
+    pub uploads_dir: std::path::PathBuf,
+    /// Most evidence uploads one user may store.
+    pub upload_quota: u64,
+    /// Per-user limit on the claim endpoints (`None`: off).
+    pub rate_limiter: Option<RateLimiter>,
+}
+
+pub(crate) type Shared = Arc<AppState>;
