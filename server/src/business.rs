@@ -223,19 +223,17 @@ fn bad_category() -> ApiError {
     )])
 }
 
-/// Moves a staged file to `uploads/<ab>/<sha256>` (or drops it when those bytes are there already).
-fn store_blob(uploads_dir: &FsPath, mut staged: Staged) -> std::io::Result<Staged> {
-    let dir = uploads_dir.join(&staged.sha256[..2]);
-    std::fs::create_dir_all(&dir)?;
-    let target = dir.join(&staged.sha256);
-    if target.is_file() {
-        return Ok(staged); // identical content: the temporary copy goes away on drop
-    }
-    std::fs::rename(&staged.temp.path, &target)?;
-    staged.temp.keep = true;
-    // The rename itself must survive a crash before the row that names it.
-    std::fs::File::open(&dir)?.sync_all()?;
-    Ok(staged)
+/// The evidence store failed or was slow: nothing names the object yet, so the
+/// uploader may simply send the file again.
+fn store_unavailable(e: crate::blobs::BlobError) -> ApiError {
+    eprintln!("maeum-server: upload: {e}");
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        code::BUSY,
+        "증빙 파일을 지금 저장하지 못했어요",
+    )
+    .detail("저장소가 잠시 응답하지 않아요. 잠시 후 같은 파일을 다시 올려 주세요.")
+    .retry_after(5)
 }
 
 /// Removes temporary files left by a crash mid-upload. Only old ones: another
@@ -322,7 +320,7 @@ async fn receive_upload(
 ) -> Result<Response, ApiError> {
     write_gate(state, user, bizdb::UPLOADS_ENDPOINT).await?;
 
-    let tmp_dir = state.uploads_dir.join("tmp");
+    let tmp_dir = state.staging_dir.clone();
     tokio::fs::create_dir_all(&tmp_dir)
         .await
         .map_err(|e| io_error("creating the upload directory", e))?;
@@ -371,22 +369,18 @@ async fn receive_upload(
     let (owner, sha) = (user.to_string(), staged.sha256.clone());
     let (count, known) = state
         .store
-        .read(move |c| {
-            Ok((
-                bizdb::upload_count(c, &owner)?,
-                bizdb::has_upload(c, &owner, &sha)?,
-            ))
-        })
+        .upload_stats(owner, sha)
         .await?;
     if count >= state.upload_quota && !known {
         return Err(quota_exceeded(state.upload_quota));
     }
 
-    let uploads_dir = state.uploads_dir.clone();
-    let staged = tokio::task::spawn_blocking(move || store_blob(&uploads_dir, staged))
+    // The object first, whole; only then the row that names it.
+    state
+        .blobs
+        .put_file(&staged.sha256, &staged.temp.path, staged.size)
         .await
-        .map_err(|_| internal())?
-        .map_err(|e| io_error("storing the file", e))?;
+        .map_err(store_unavailable)?;
     let new = bizdb::NewUpload {
         id: random_id(),
         user: user.to_string(),
@@ -400,7 +394,7 @@ async fn receive_upload(
     let quota = state.upload_quota;
     let outcome = state
         .store
-        .write(move |c| bizdb::insert_upload(c, &new, quota))
+        .insert_upload(new, quota)
         .await?;
     drop(staged);
     let upload = match outcome {
@@ -446,7 +440,7 @@ pub async fn post_damage_claim(
     let owner = user.clone();
     let foreign = state
         .store
-        .read(move |c| bizdb::foreign_uploads(c, &owner, &ids))
+        .foreign_uploads(owner, ids)
         .await?;
     let validated = request.validate();
     let mut errors = match &validated {
@@ -476,7 +470,7 @@ pub async fn post_damage_claim(
     };
     let outcome = state
         .store
-        .write(move |c| bizdb::submit_damage_claim(c, &input))
+        .submit_damage_claim(input)
         .await?;
     match outcome {
         Outcome::Done(body) => Ok(json_answer(StatusCode::CREATED, body, false)),
@@ -518,7 +512,7 @@ pub async fn get_damage_claim(
     }
     let receipt = state
         .store
-        .read(move |c| bizdb::receipt_for(c, &user, &receipt_no))
+        .receipt_for(user, receipt_no)
         .await?
         .ok_or_else(no_such_receipt)?;
     let body = serde_json::to_string(&receipt).map_err(|_| internal())?;
@@ -550,7 +544,7 @@ pub async fn post_channel_cash(
     };
     let outcome = state
         .store
-        .write(move |c| bizdb::channel_cash(c, &input))
+        .channel_cash(input)
         .await?;
     match outcome {
         Outcome::Done(body) => Ok(json_answer(StatusCode::OK, body, false)),

@@ -83,6 +83,8 @@ fn config(args: &ServeArgs) -> Result<Config, CliError> {
         limit.per_second = args.rate_per_second.unwrap_or(limit.per_second);
         Some(limit)
     };
+    config.database = args.data.database.clone();
+    config.uploads = args.uploads.clone();
     if let Some(q) = args.upload_quota {
         config.upload_quota = q;
     }

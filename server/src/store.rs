@@ -133,30 +133,6 @@ impl Store {
         })
     }
 
-    /// Transitional (until the handlers call the methods below): a SQLite read.
-    pub async fn read<R, F>(&self, f: F) -> DbResult<R>
-    where
-        R: Send + 'static,
-        F: FnOnce(&rusqlite::Connection) -> DbResult<R> + Send + 'static,
-    {
-        match &self.engine {
-            Engine::Sqlite { store, .. } => store.read(f).await,
-            Engine::Postgres(_) => Err(DbError::Other("not on PostgreSQL".into())),
-        }
-    }
-
-    /// Transitional (until the handlers call the methods below): a SQLite write.
-    pub async fn write<R, F>(&self, f: F) -> DbResult<R>
-    where
-        R: Send + 'static,
-        F: FnOnce(&rusqlite::Connection) -> DbResult<R> + Send + 'static,
-    {
-        match &self.engine {
-            Engine::Sqlite { store, .. } => store.write(f).await,
-            Engine::Postgres(_) => Err(DbError::Other("not on PostgreSQL".into())),
-        }
-    }
-
     pub fn is_postgres(&self) -> bool {
         matches!(self.engine, Engine::Postgres(_))
     }
