@@ -12,7 +12,9 @@ use bytes::Bytes;
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
-use object_store::{BackoffConfig, ClientOptions, ObjectStore, PutPayload, RetryConfig, WriteMultipart};
+use object_store::{
+    BackoffConfig, ClientOptions, ObjectStore, PutPayload, RetryConfig, WriteMultipart,
+};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -185,6 +187,20 @@ impl Blobs {
             .await
             .map_err(|e| err("finishing the upload to the evidence store", e))?;
         Ok(())
+    }
+
+    /// The stored bytes for this content address, if any (for tests and operators).
+    pub async fn read(&self, sha256: &str) -> Result<Option<Vec<u8>>, BlobError> {
+        match self.store.get(&self.path(sha256)).await {
+            Ok(got) => Ok(Some(
+                got.bytes()
+                    .await
+                    .map_err(|e| err("reading from the evidence store", e))?
+                    .to_vec(),
+            )),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(err("reading from the evidence store", e)),
+        }
     }
 
     /// Every stored object's content address (for tests and operators).

@@ -367,10 +367,7 @@ async fn receive_upload(
     // Over the quota, and not a retry of a stored file: refuse before keeping
     // the bytes (the write below checks again, exactly).
     let (owner, sha) = (user.to_string(), staged.sha256.clone());
-    let (count, known) = state
-        .store
-        .upload_stats(owner, sha)
-        .await?;
+    let (count, known) = state.store.upload_stats(owner, sha).await?;
     if count >= state.upload_quota && !known {
         return Err(quota_exceeded(state.upload_quota));
     }
@@ -392,10 +389,7 @@ async fn receive_upload(
         now: state.clock.now(),
     };
     let quota = state.upload_quota;
-    let outcome = state
-        .store
-        .insert_upload(new, quota)
-        .await?;
+    let outcome = state.store.insert_upload(new, quota).await?;
     drop(staged);
     let upload = match outcome {
         UploadOutcome::Stored(u) | UploadOutcome::Existing(u) => u,
@@ -438,10 +432,7 @@ pub async fn post_damage_claim(
         .map(|e| e.upload_id.clone())
         .collect();
     let owner = user.clone();
-    let foreign = state
-        .store
-        .foreign_uploads(owner, ids)
-        .await?;
+    let foreign = state.store.foreign_uploads(owner, ids).await?;
     let validated = request.validate();
     let mut errors = match &validated {
         Ok(_) => Vec::new(),
@@ -468,10 +459,7 @@ pub async fn post_damage_claim(
         claim,
         now: state.clock.now(),
     };
-    let outcome = state
-        .store
-        .submit_damage_claim(input)
-        .await?;
+    let outcome = state.store.submit_damage_claim(input).await?;
     match outcome {
         Outcome::Done(body) => Ok(json_answer(StatusCode::CREATED, body, false)),
         Outcome::Replay(body) => Ok(json_answer(StatusCode::CREATED, body, true)),
@@ -542,10 +530,7 @@ pub async fn post_channel_cash(
         brn,
         now: state.clock.now(),
     };
-    let outcome = state
-        .store
-        .channel_cash(input)
-        .await?;
+    let outcome = state.store.channel_cash(input).await?;
     match outcome {
         Outcome::Done(body) => Ok(json_answer(StatusCode::OK, body, false)),
         Outcome::Replay(body) => Ok(json_answer(StatusCode::OK, body, true)),

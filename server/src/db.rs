@@ -47,9 +47,26 @@ impl DbError {
                 e.sqlite_error_code(),
                 Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
             ),
-            DbError::Postgres(e) => crate::pg::is_unavailable(e),
+            DbError::Postgres(e) => pg_unavailable(e),
             DbError::Unavailable(_) => true,
             DbError::Other(_) => false,
+        }
+    }
+}
+
+/// Whether a database error means "not now" rather than "wrong": the
+/// connection or server is gone, or contention outlived our retries.
+fn pg_unavailable(e: &tokio_postgres::Error) -> bool {
+    match e.code() {
+        None => true, // I/O, closed connection, timeout: no answer from the server
+        Some(code) => {
+            let c = code.code();
+            c.starts_with("08") // connection exception
+                || c.starts_with("57P") // admin/crash shutdown, cannot connect now
+                || c == "53300" // too many connections
+                || c == "40001"
+                || c == "40P01"
+                || c == "25006" // read-only transaction: a replica just promoted / demoted
         }
     }
 }

@@ -6,8 +6,8 @@
 
 pub mod api;
 pub mod auth;
-pub mod blobs;
 pub mod bizdb;
+pub mod blobs;
 pub mod business;
 pub mod campaign;
 pub mod claims;

@@ -58,23 +58,6 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0002_business.sql"),
 ];
 
-/// Whether a database error means "not now" rather than "wrong": the
-/// connection or server is gone, or contention outlived our retries.
-pub fn is_unavailable(e: &tokio_postgres::Error) -> bool {
-    match e.code() {
-        None => true, // I/O, closed connection, timeout: no answer from the server
-        Some(code) => {
-            let c = code.code();
-            c.starts_with("08") // connection exception
-                || c.starts_with("57P") // admin/crash shutdown, cannot connect now
-                || c == "53300" // too many connections
-                || c == "40001"
-                || c == "40P01"
-                || c == "25006" // read-only transaction: a replica just promoted / demoted
-        }
-    }
-}
-
 /// Lost a race that a fresh run of the same transaction resolves.
 fn is_retryable(e: &DbError) -> bool {
     let DbError::Postgres(e) = e else {
@@ -125,7 +108,9 @@ macro_rules! in_tx {
                     backoff(attempt).await;
                 }
                 Err(e) if is_retryable(&e) => {
-                    break Err(DbError::Unavailable(format!("still contended after {MAX_ATTEMPTS} runs: {e}")))
+                    break Err(DbError::Unavailable(format!(
+                        "still contended after {MAX_ATTEMPTS} runs: {e}"
+                    )))
                 }
                 other => break other,
             }
@@ -147,9 +132,9 @@ type Tx<'a> = deadpool_postgres::Transaction<'a>;
 impl Pg {
     /// Connects the pool (lazily: the first query opens the first connection).
     pub fn connect(url: &str, max_size: usize) -> DbResult<Pg> {
-        let config: tokio_postgres::Config = url
-            .parse()
-            .map_err(|e| DbError::Other(format!("--database is not a usable PostgreSQL URL: {e}")))?;
+        let config: tokio_postgres::Config = url.parse().map_err(|e| {
+            DbError::Other(format!("--database is not a usable PostgreSQL URL: {e}"))
+        })?;
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -243,7 +228,8 @@ impl Pg {
 
     /// As `db::seed`: the campaign on first start, items new in the file.
     pub async fn seed(&self, campaign: &Campaign, now: Timestamp) -> DbResult<Vec<String>> {
-        in_tx!(self, ReadCommitted, |tx| seed_tx(&tx, campaign, now).await?)
+        in_tx!(self, ReadCommitted, |tx| seed_tx(&tx, campaign, now)
+            .await?)
     }
 
     pub async fn settings(&self) -> DbResult<Settings> {
@@ -306,7 +292,8 @@ impl Pg {
     pub async fn insert_upload(&self, new: &NewUpload, quota: u64) -> DbResult<UploadOutcome> {
         // SERIALIZABLE: the quota is a count, and two uploads of one user at once
         // must not both see room for one more.
-        in_tx!(self, Serializable, |tx| insert_upload_tx(&tx, new, quota).await?)
+        in_tx!(self, Serializable, |tx| insert_upload_tx(&tx, new, quota)
+            .await?)
     }
 
     pub async fn foreign_uploads(&self, user: &str, ids: &[String]) -> DbResult<Vec<String>> {
@@ -325,7 +312,8 @@ impl Pg {
     }
 
     pub async fn submit_damage_claim(&self, input: &DamageClaimInput) -> DbResult<Outcome> {
-        in_tx!(self, ReadCommitted, |tx| submit_damage_claim_tx(&tx, input).await?)
+        in_tx!(self, ReadCommitted, |tx| submit_damage_claim_tx(&tx, input)
+            .await?)
     }
 
     pub async fn receipt_for(
@@ -341,7 +329,8 @@ impl Pg {
     }
 
     pub async fn channel_cash(&self, input: &ChannelCashInput) -> DbResult<Outcome> {
-        in_tx!(self, ReadCommitted, |tx| channel_cash_tx(&tx, input).await?)
+        in_tx!(self, ReadCommitted, |tx| channel_cash_tx(&tx, input)
+            .await?)
     }
 
     // ---- operator changes ----
@@ -349,7 +338,8 @@ impl Pg {
     /// Sets an item's cap and spreads what is left of it over the stripes.
     /// Returns (old cap, granted so far).
     pub async fn set_cap(&self, item_id: &str, cap: Option<u64>) -> DbResult<(Option<u64>, u64)> {
-        in_tx!(self, ReadCommitted, |tx| set_cap_tx(&tx, item_id, cap).await?)
+        in_tx!(self, ReadCommitted, |tx| set_cap_tx(&tx, item_id, cap)
+            .await?)
     }
 
     pub async fn set_ineligible(
@@ -384,7 +374,10 @@ impl Pg {
     pub async fn set_release_at(&self, at: Timestamp, now: Timestamp) -> DbResult<Timestamp> {
         in_tx!(self, ReadCommitted, |tx| {
             let old: i64 = tx
-                .query_one("SELECT release_at FROM campaign WHERE id = 1 FOR UPDATE", &[])
+                .query_one(
+                    "SELECT release_at FROM campaign WHERE id = 1 FOR UPDATE",
+                    &[],
+                )
                 .await?
                 .get(0);
             tx.execute(
@@ -411,7 +404,9 @@ impl Pg {
         let client = self.pool.get().await.map_err(pool_error)?;
         let rows = client
             .query(
-                &format!("SELECT {CLAIM_COLUMNS} FROM damage_claims ORDER BY submitted_at, receipt_no"),
+                &format!(
+                    "SELECT {CLAIM_COLUMNS} FROM damage_claims ORDER BY submitted_at, receipt_no"
+                ),
                 &[],
             )
             .await?;
@@ -436,8 +431,8 @@ impl Pg {
                 (Some(_), Some(before)) => before,
                 _ => {
                     return Err(DbError::Other(format!(
-                        "no damage claim with receipt number {receipt_no:?} (see `admin claims list`)"
-                    )))
+                    "no damage claim with receipt number {receipt_no:?} (see `admin claims list`)"
+                )))
                 }
             };
             let (reason, support_json) = decision.check(&before)?;
@@ -540,7 +535,12 @@ async fn record_early_attempt(
 }
 
 /// The gate, checked inside the transaction (early attempts are recorded).
-async fn gate(tx: &Tx<'_>, user: &str, now: Timestamp, endpoint: &str) -> DbResult<Option<Refused>> {
+async fn gate(
+    tx: &Tx<'_>,
+    user: &str,
+    now: Timestamp,
+    endpoint: &str,
+) -> DbResult<Option<Refused>> {
     let settings = settings(tx).await?;
     Ok(match settings.phase(now) {
         Phase::BeforeOpen { .. } => {
@@ -555,7 +555,8 @@ async fn gate(tx: &Tx<'_>, user: &str, now: Timestamp, endpoint: &str) -> DbResu
     })
 }
 
-const ITEM_SELECT: &str = "SELECT i.id, i.kind, i.title, i.price_won, i.validity, i.code_prefix, i.cap,
+const ITEM_SELECT: &str =
+    "SELECT i.id, i.kind, i.title, i.price_won, i.validity, i.code_prefix, i.cap,
         COALESCE((SELECT SUM(s.granted) FROM item_stripes s WHERE s.item_id = i.id), 0)::BIGINT
      FROM items i";
 
@@ -589,10 +590,11 @@ async fn item(c: &impl GenericClient, id: &str) -> DbResult<Option<ItemRow>> {
 }
 
 async fn ineligible_reason(c: &impl GenericClient, user: &str) -> DbResult<Option<String>> {
-    Ok(c
-        .query_opt("SELECT reason FROM ineligible WHERE user_id = $1", &[&user])
-        .await?
-        .map(|r| r.get(0)))
+    Ok(
+        c.query_opt("SELECT reason FROM ineligible WHERE user_id = $1", &[&user])
+            .await?
+            .map(|r| r.get(0)),
+    )
 }
 
 fn claim_from_row(r: &Row) -> Claim {
@@ -650,7 +652,10 @@ fn spread(room: u64, stripe: i32) -> i64 {
 async fn seed_tx(tx: &Tx<'_>, campaign: &Campaign, now: Timestamp) -> DbResult<Vec<String>> {
     let mut notes = Vec::new();
     let stored = tx
-        .query_opt("SELECT release_at, closes_at FROM campaign WHERE id = 1", &[])
+        .query_opt(
+            "SELECT release_at, closes_at FROM campaign WHERE id = 1",
+            &[],
+        )
         .await?;
     match stored {
         None => {
@@ -799,8 +804,15 @@ async fn claim_tx(tx: &Tx<'_>, input: &ClaimInput) -> DbResult<ClaimOutcome> {
             claim,
             reason,
         };
-        if let Some(existing) = tx.query_opt(&existing_stmt, &[&input.user, &row.id]).await? {
-            results.push(result(ClaimStatus::AlreadyClaimed, Some(claim_from_row(&existing)), None));
+        if let Some(existing) = tx
+            .query_opt(&existing_stmt, &[&input.user, &row.id])
+            .await?
+        {
+            results.push(result(
+                ClaimStatus::AlreadyClaimed,
+                Some(claim_from_row(&existing)),
+                None,
+            ));
             continue;
         }
         if let Some(reason) = &reason {
@@ -817,7 +829,14 @@ async fn claim_tx(tx: &Tx<'_>, input: &ClaimInput) -> DbResult<ClaimOutcome> {
         let code = row.code_prefix.as_deref().map(db::new_code);
         tx.execute(
             &insert,
-            &[&input.user, &row.id, &input.now.0, &expires_at.map(|t| t.0), &code, &input.key],
+            &[
+                &input.user,
+                &row.id,
+                &input.now.0,
+                &expires_at.map(|t| t.0),
+                &code,
+                &input.key,
+            ],
         )
         .await?;
         let claim = Claim {
@@ -831,7 +850,15 @@ async fn claim_tx(tx: &Tx<'_>, input: &ClaimInput) -> DbResult<ClaimOutcome> {
 
     let body = serde_json::to_string(&ClaimResponse { results })
         .map_err(|e| DbError::Other(e.to_string()))?;
-    remember_answer(tx, &input.user, &input.key, &input.request_hash, &body, input.now).await?;
+    remember_answer(
+        tx,
+        &input.user,
+        &input.key,
+        &input.request_hash,
+        &body,
+        input.now,
+    )
+    .await?;
     Ok(ClaimOutcome::Done(body))
 }
 
@@ -854,7 +881,10 @@ async fn insert_upload_tx(tx: &Tx<'_>, new: &NewUpload, quota: u64) -> DbResult<
         }));
     }
     let count: i64 = tx
-        .query_one("SELECT COUNT(*) FROM uploads WHERE user_id = $1", &[&new.user])
+        .query_one(
+            "SELECT COUNT(*) FROM uploads WHERE user_id = $1",
+            &[&new.user],
+        )
         .await?
         .get(0);
     if to_u64(count) >= quota {
@@ -894,7 +924,10 @@ async fn submit_damage_claim_tx(tx: &Tx<'_>, input: &DamageClaimInput) -> DbResu
     }
     let brn = input.claim.brn.digits();
     if let Some(r) = tx
-        .query_opt("SELECT receipt_no FROM damage_claims WHERE brn = $1", &[&brn])
+        .query_opt(
+            "SELECT receipt_no FROM damage_claims WHERE brn = $1",
+            &[&brn],
+        )
         .await?
     {
         return Ok(Outcome::Conflict(r.get(0)));
@@ -937,7 +970,15 @@ async fn submit_damage_claim_tx(tx: &Tx<'_>, input: &DamageClaimInput) -> DbResu
         reason: None,
     };
     let body = serde_json::to_string(&receipt).map_err(json_err)?;
-    remember_answer(tx, &input.user, &input.key, &input.request_hash, &body, input.now).await?;
+    remember_answer(
+        tx,
+        &input.user,
+        &input.key,
+        &input.request_hash,
+        &body,
+        input.now,
+    )
+    .await?;
     Ok(Outcome::Done(body))
 }
 
@@ -952,7 +993,10 @@ async fn channel_cash_tx(tx: &Tx<'_>, input: &ChannelCashInput) -> DbResult<Outc
     }
     let brn = input.brn.digits();
     let earlier = tx
-        .query_opt("SELECT won, granted_at FROM channel_cash WHERE brn = $1", &[&brn])
+        .query_opt(
+            "SELECT won, granted_at FROM channel_cash WHERE brn = $1",
+            &[&brn],
+        )
         .await?;
     let grant = match earlier {
         Some(r) => ChannelCash {
@@ -976,13 +1020,24 @@ async fn channel_cash_tx(tx: &Tx<'_>, input: &ChannelCashInput) -> DbResult<Outc
         }
     };
     let body = serde_json::to_string(&grant).map_err(json_err)?;
-    remember_answer(tx, &input.user, &input.key, &input.request_hash, &body, input.now).await?;
+    remember_answer(
+        tx,
+        &input.user,
+        &input.key,
+        &input.request_hash,
+        &body,
+        input.now,
+    )
+    .await?;
     Ok(Outcome::Done(body))
 }
 
 async fn set_cap_tx(tx: &Tx<'_>, item_id: &str, cap: Option<u64>) -> DbResult<(Option<u64>, u64)> {
     let Some(old) = tx
-        .query_opt("SELECT cap FROM items WHERE id = $1 FOR UPDATE", &[&item_id])
+        .query_opt(
+            "SELECT cap FROM items WHERE id = $1 FOR UPDATE",
+            &[&item_id],
+        )
         .await?
     else {
         let known: Vec<String> = tx
@@ -1042,7 +1097,10 @@ fn build_claim(r: &Row) -> DbResult<DamageClaimRow> {
     ))
 }
 
-async fn damage_claim(c: &impl GenericClient, receipt_no: &str) -> DbResult<Option<DamageClaimRow>> {
+async fn damage_claim(
+    c: &impl GenericClient,
+    receipt_no: &str,
+) -> DbResult<Option<DamageClaimRow>> {
     c.query_opt(
         &format!("SELECT {CLAIM_COLUMNS} FROM damage_claims WHERE receipt_no = $1"),
         &[&receipt_no],

@@ -32,7 +32,10 @@ impl Database {
             Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
                 Ok(Database::Postgres(u.to_string()))
             }
-            Some(_) => Err("--database must be a postgres:// URL (without it, SQLite in --data-dir is used)".into()),
+            Some(_) => Err(
+                "--database must be a postgres:// URL (without it, SQLite in --data-dir is used)"
+                    .into(),
+            ),
         }
     }
 
@@ -249,7 +252,9 @@ impl Store {
 
     pub async fn channel_cash(&self, input: ChannelCashInput) -> DbResult<Outcome> {
         match &self.engine {
-            Engine::Sqlite { store, .. } => store.write(move |c| bizdb::channel_cash(c, &input)).await,
+            Engine::Sqlite { store, .. } => {
+                store.write(move |c| bizdb::channel_cash(c, &input)).await
+            }
             Engine::Postgres(pg) => pg.channel_cash(&input).await,
         }
     }

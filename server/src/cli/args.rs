@@ -410,6 +410,8 @@ fn origin(s: &str) -> Result<String, String> {
 fn s3_url(s: &str) -> Result<String, String> {
     match s.strip_prefix("s3://") {
         Some(rest) if !rest.is_empty() && !rest.starts_with('/') => Ok(s.to_string()),
-        _ => Err(format!("{s:?} is not an S3 location like s3://BUCKET/PREFIX")),
+        _ => Err(format!(
+            "{s:?} is not an S3 location like s3://BUCKET/PREFIX"
+        )),
     }
 }
