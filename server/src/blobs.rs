@@ -93,6 +93,10 @@ impl Blobs {
                     .with_connect_timeout(Duration::from_secs(3))
                     .with_timeout(Duration::from_secs(15)),
             )
+            // Set after the client options, which would otherwise reset it.
+            .with_allow_http(
+                std::env::var("AWS_ALLOW_HTTP").is_ok_and(|v| v.eq_ignore_ascii_case("true")),
+            )
             // Few quick retries: the uploader retries too, and must hear back in time.
             .with_retry(RetryConfig {
                 backoff: BackoffConfig::default(),
