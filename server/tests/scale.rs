@@ -326,3 +326,69 @@ async fn three_processes_on_one_postgres_keep_every_promise_through_a_sigkill() 
         granted.len()
     );
 }
+
+/// An evidence store that is down: the uploader hears a Korean 503 `busy` with
+/// `Retry-After`, and no upload row (nothing a claim could point at) is kept.
+#[tokio::test]
+async fn an_unreachable_evidence_store_is_a_retryable_503_and_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let backing = Backing::fresh(data.clone()).await;
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--uploads",
+            "s3://down/evidence",
+        ])
+        .args(backing.cli_args())
+        .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{closed}"))
+        .env("AWS_ALLOW_HTTP", "true")
+        .env("AWS_ACCESS_KEY_ID", "nobody")
+        .env("AWS_SECRET_ACCESS_KEY", "nothing")
+        .env("AWS_REGION", "us-east-1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let proc = Proc(
+        child,
+        line.trim().trim_start_matches("listening on ").to_string(),
+    );
+    let token = TokenKey::load_or_create(&data)
+        .unwrap()
+        .issue("owner", maeum_server::clock::system_now().0 / 1000);
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/uploads", proc.1))
+        .bearer_auth(token)
+        .header(
+            "Content-Type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(multipart(&[file_part(
+            "a.pdf",
+            "application/pdf",
+            &pdf_fixture(),
+        )]))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().contains_key("retry-after"));
+    let p = expect_problem(res, 503, "busy").await;
+    assert!(
+        p["title"].as_str().unwrap().contains("저장하지 못했어요"),
+        "{p}"
+    );
+    let rows: i64 = backing.one("SELECT COUNT(*) FROM uploads", &[]).await;
+    assert_eq!(rows, 0);
+    assert!(files_under(&data.join("uploads").join("tmp")).is_empty());
+}
