@@ -3,6 +3,7 @@
 //! Std only, so it compiles in seconds on a fresh machine. Every step that
 //! installs something first checks whether it is already there.
 
+mod load;
 mod services;
 mod setup;
 mod size;
@@ -18,6 +19,7 @@ const USAGE: &str = "usage: cargo xtask <command>
   test    set up and run every test layer (contract, server, browser components, release bundle, end-to-end)
   bench   set up, build the release bundle and print sizes and server throughput (writes docs/perf.md)
   build   set up and build the release bundle into dist/
+  bench-server  only the server load part of bench (wrk, SQLite and PostgreSQL); prints it
   with-services CMD...  run CMD with a throwaway PostgreSQL and S3 store and MAEUM_TEST_* set
   size    where the package wasm's bytes go, by crate, next to the floor's (needs twiggy; installs it)";
 
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
         Some("build") => setup::all().and_then(|_| steps::build_release()),
         Some("size") => steps::size(),
         Some("with-services") => services::with_services(&args[1..]),
+        Some("bench-server") => steps::bench_server(),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

@@ -298,6 +298,13 @@ const MIN_PERF_SCORE: f64 = 98.0;
 const FIRST_LOAD_TARGET_BYTES: u64 = 100 * 1024;
 const WASM_VS_FLOOR: f64 = 2.5;
 
+/// The server under wrk (see `load`), printed.
+pub fn bench_server() -> Result {
+    build_server()?;
+    print!("{}", crate::load::server_load(&server_bin())?);
+    Ok(())
+}
+
 pub fn bench() -> Result {
     setup::all()?;
     setup::ensure_lighthouse()?;
@@ -392,6 +399,8 @@ pub fn bench() -> Result {
         "--bench",
         "faults",
     ]))?;
+    let load = crate::load::server_load(&server_bin())?;
+    print!("{load}");
     std::fs::write(root().join("docs/reliability.md"), &faults)
         .map_err(|e| format!("writing docs/reliability.md: {e}"))?;
     println!("wrote docs/reliability.md");
@@ -425,7 +434,7 @@ pub fn bench() -> Result {
          defines it: the code that builds a view is tachys's), from twiggy, on each wasm built like its release \
          bundle but with names kept (and with server_fn's stream classes, which the release hook drops).\n\n\
          {breakdown}\n\
-         ## Reference server (64 concurrent clients on loopback, cap check on)\n\n```\n{server}```\n"
+         ## Reference server (64 concurrent clients on loopback, cap check on)\n\n```\n{server}```\n\n{load}"
     );
     std::fs::write(root().join("docs/perf.md"), doc)
         .map_err(|e| format!("writing docs/perf.md: {e}"))?;

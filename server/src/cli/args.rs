@@ -50,6 +50,9 @@ pub enum Command {
     Token {
         #[arg(value_name = "USER_ID", value_parser = user_id)]
         user: String,
+        /// Prints N tokens instead, for USER_ID-0 ... USER_ID-(N-1), one a line (load tests).
+        #[arg(long, value_name = "N")]
+        count: Option<u32>,
         #[command(flatten)]
         data: DataDir,
     },
