@@ -180,14 +180,18 @@ impl Pg {
             in_tx!(self, ReadCommitted, |tx| {
                 let applied = tx
                     .query_opt(
-                        "SELECT 1 FROM schema_migrations WHERE version = $1",
+                        &tx.prepare_cached("SELECT 1 FROM schema_migrations WHERE version = $1")
+                            .await?,
                         &[&version],
                     )
                     .await?
                     .is_some();
                 if !applied {
                     tx.execute(
-                        "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                        &tx.prepare_cached(
+                            "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                        )
+                        .await?,
                         &[&version, &crate::clock::system_now().0],
                     )
                     .await?;
@@ -197,7 +201,12 @@ impl Pg {
         }
         let client = self.pool.get().await.map_err(pool_error)?;
         let newest: Option<i32> = client
-            .query_one("SELECT MAX(version) FROM schema_migrations", &[])
+            .query_one(
+                &client
+                    .prepare_cached("SELECT MAX(version) FROM schema_migrations")
+                    .await?,
+                &[],
+            )
             .await?
             .get(0);
         if newest.unwrap_or(0) as usize > MIGRATIONS.len() {
@@ -214,7 +223,12 @@ impl Pg {
     pub async fn check_seeded(&self) -> DbResult<()> {
         let client = self.pool.get().await.map_err(pool_error)?;
         let seeded = client
-            .query_opt("SELECT to_regclass('campaign') IS NOT NULL", &[])
+            .query_opt(
+                &client
+                    .prepare_cached("SELECT to_regclass('campaign') IS NOT NULL")
+                    .await?,
+                &[],
+            )
             .await?
             .map(|r| r.get::<_, bool>(0))
             .unwrap_or(false);
@@ -260,10 +274,8 @@ impl Pg {
 
     pub async fn my_claims(&self, user: &str) -> DbResult<MyClaims> {
         let client = self.pool.get().await.map_err(pool_error)?;
-        let rows = client
-            .query(
-                "SELECT c.item_id, c.claimed_at, c.expires_at, c.code FROM claims c JOIN items i ON i.id = c.item_id
-                 WHERE c.user_id = $1 ORDER BY i.position",
+        let rows = client.query(&client.prepare_cached("SELECT c.item_id, c.claimed_at, c.expires_at, c.code FROM claims c JOIN items i ON i.id = c.item_id
+                 WHERE c.user_id = $1 ORDER BY i.position").await?,
                 &[&user],
             )
             .await?;
@@ -280,9 +292,7 @@ impl Pg {
     /// (uploads stored by `user`, whether these bytes are among them).
     pub async fn upload_stats(&self, user: &str, sha256: &str) -> DbResult<(u64, bool)> {
         let client = self.pool.get().await.map_err(pool_error)?;
-        let row = client
-            .query_one(
-                "SELECT COUNT(*), COUNT(*) FILTER (WHERE sha256 = $2) FROM uploads WHERE user_id = $1",
+        let row = client.query_one(&client.prepare_cached("SELECT COUNT(*), COUNT(*) FILTER (WHERE sha256 = $2) FROM uploads WHERE user_id = $1").await?,
                 &[&user, &sha256],
             )
             .await?;
@@ -301,7 +311,12 @@ impl Pg {
         let mut foreign = Vec::new();
         for id in ids {
             let owner: Option<String> = client
-                .query_opt("SELECT user_id FROM uploads WHERE id = $1", &[id])
+                .query_opt(
+                    &client
+                        .prepare_cached("SELECT user_id FROM uploads WHERE id = $1")
+                        .await?,
+                    &[id],
+                )
                 .await?
                 .map(|r| r.get(0));
             if owner.as_deref() != Some(user) && !foreign.contains(id) {
@@ -350,12 +365,11 @@ impl Pg {
     ) -> DbResult<()> {
         let client = self.pool.get().await.map_err(pool_error)?;
         match reason {
-            Some(reason) => client.execute(
-                "INSERT INTO ineligible (user_id, reason, updated_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (user_id) DO UPDATE SET reason = excluded.reason, updated_at = excluded.updated_at",
+            Some(reason) => client.execute(&client.prepare_cached("INSERT INTO ineligible (user_id, reason, updated_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (user_id) DO UPDATE SET reason = excluded.reason, updated_at = excluded.updated_at").await?,
                 &[&user, &reason, &now.0],
             ).await?,
-            None => client.execute("DELETE FROM ineligible WHERE user_id = $1", &[&user]).await?,
+            None => client.execute(&client.prepare_cached("DELETE FROM ineligible WHERE user_id = $1").await?, &[&user]).await?,
         };
         Ok(())
     }
@@ -364,7 +378,9 @@ impl Pg {
         let client = self.pool.get().await.map_err(pool_error)?;
         client
             .execute(
-                "UPDATE campaign SET paused = $1, updated_at = $2 WHERE id = 1",
+                &client
+                    .prepare_cached("UPDATE campaign SET paused = $1, updated_at = $2 WHERE id = 1")
+                    .await?,
                 &[&paused, &now.0],
             )
             .await?;
@@ -375,13 +391,17 @@ impl Pg {
         in_tx!(self, ReadCommitted, |tx| {
             let old: i64 = tx
                 .query_one(
-                    "SELECT release_at FROM campaign WHERE id = 1 FOR UPDATE",
+                    &tx.prepare_cached("SELECT release_at FROM campaign WHERE id = 1 FOR UPDATE")
+                        .await?,
                     &[],
                 )
                 .await?
                 .get(0);
             tx.execute(
-                "UPDATE campaign SET release_at = $1, updated_at = $2 WHERE id = 1",
+                &tx.prepare_cached(
+                    "UPDATE campaign SET release_at = $1, updated_at = $2 WHERE id = 1",
+                )
+                .await?,
                 &[&at.0, &now.0],
             )
             .await?;
@@ -393,7 +413,11 @@ impl Pg {
         let client = self.pool.get().await.map_err(pool_error)?;
         client
             .execute(
-                "UPDATE campaign SET closes_at = $1, updated_at = $2 WHERE id = 1",
+                &client
+                    .prepare_cached(
+                        "UPDATE campaign SET closes_at = $1, updated_at = $2 WHERE id = 1",
+                    )
+                    .await?,
                 &[&at.map(|t| t.0), &now.0],
             )
             .await?;
@@ -423,7 +447,10 @@ impl Pg {
         in_tx!(self, ReadCommitted, |tx| {
             let locked = tx
                 .query_opt(
-                    "SELECT 1 FROM damage_claims WHERE receipt_no = $1 FOR UPDATE",
+                    &tx.prepare_cached(
+                        "SELECT 1 FROM damage_claims WHERE receipt_no = $1 FOR UPDATE",
+                    )
+                    .await?,
                     &[&receipt_no],
                 )
                 .await?;
@@ -436,8 +463,7 @@ impl Pg {
                 }
             };
             let (reason, support_json) = decision.check(&before)?;
-            tx.execute(
-                "UPDATE damage_claims SET status = $2, reason = $3, support = $4, updated_at = $5 WHERE receipt_no = $1",
+            tx.execute(&tx.prepare_cached("UPDATE damage_claims SET status = $2, reason = $3, support = $4, updated_at = $5 WHERE receipt_no = $1").await?,
                 &[&receipt_no, &bizdb::status_str(decision.target()), &reason, &support_json, &now.0],
             )
             .await?;
@@ -474,18 +500,14 @@ impl Pg {
              FROM early_attempts GROUP BY m, endpoint ORDER BY m, endpoint",
         )
         .await?;
-        let granted_before_release = client
-            .query(
-                "SELECT item_id, COUNT(*) FROM claims WHERE claimed_at < $1 GROUP BY item_id ORDER BY item_id",
+        let granted_before_release = client.query(&client.prepare_cached("SELECT item_id, COUNT(*) FROM claims WHERE claimed_at < $1 GROUP BY item_id ORDER BY item_id").await?,
                 &[&settings.release_at.0],
             )
             .await?
             .iter()
             .map(|r| (r.get::<_, String>(0), to_u64(r.get(1))))
             .collect();
-        let r = client
-            .query_one(
-                "SELECT COUNT(*), COUNT(DISTINCT user_id), MIN(at), MAX(at) FROM early_attempts",
+        let r = client.query_one(&client.prepare_cached("SELECT COUNT(*), COUNT(DISTINCT user_id), MIN(at), MAX(at) FROM early_attempts").await?,
                 &[],
             )
             .await?;
@@ -508,7 +530,8 @@ impl Pg {
 async fn settings(c: &impl GenericClient) -> DbResult<Settings> {
     let row = c
         .query_opt(
-            "SELECT release_at, closes_at, paused FROM campaign WHERE id = 1",
+            &c.prepare_cached("SELECT release_at, closes_at, paused FROM campaign WHERE id = 1")
+                .await?,
             &[],
         )
         .await?
@@ -527,7 +550,8 @@ async fn record_early_attempt(
     endpoint: &str,
 ) -> DbResult<()> {
     c.execute(
-        "INSERT INTO early_attempts (at, user_id, endpoint) VALUES ($1, $2, $3)",
+        &c.prepare_cached("INSERT INTO early_attempts (at, user_id, endpoint) VALUES ($1, $2, $3)")
+            .await?,
         &[&at.0, &user, &endpoint],
     )
     .await?;
@@ -574,27 +598,25 @@ fn item_from_row(r: &Row) -> DbResult<ItemRow> {
 }
 
 async fn items(c: &impl GenericClient) -> DbResult<Vec<ItemRow>> {
-    c.query(&format!("{ITEM_SELECT} ORDER BY i.position"), &[])
-        .await?
-        .iter()
-        .map(item_from_row)
-        .collect()
-}
-
-async fn item(c: &impl GenericClient, id: &str) -> DbResult<Option<ItemRow>> {
-    c.query_opt(&format!("{ITEM_SELECT} WHERE i.id = $1"), &[&id])
-        .await?
-        .as_ref()
-        .map(item_from_row)
-        .transpose()
+    c.query(
+        &c.prepare_cached(&format!("{ITEM_SELECT} ORDER BY i.position"))
+            .await?,
+        &[],
+    )
+    .await?
+    .iter()
+    .map(item_from_row)
+    .collect()
 }
 
 async fn ineligible_reason(c: &impl GenericClient, user: &str) -> DbResult<Option<String>> {
-    Ok(
-        c.query_opt("SELECT reason FROM ineligible WHERE user_id = $1", &[&user])
-            .await?
-            .map(|r| r.get(0)),
+    Ok(c.query_opt(
+        &c.prepare_cached("SELECT reason FROM ineligible WHERE user_id = $1")
+            .await?,
+        &[&user],
     )
+    .await?
+    .map(|r| r.get(0)))
 }
 
 fn claim_from_row(r: &Row) -> Claim {
@@ -614,7 +636,10 @@ async fn earlier_answer(
 ) -> DbResult<Option<Result<String, ()>>> {
     let previous = tx
         .query_opt(
-            "SELECT request_hash, response FROM idempotency WHERE user_id = $1 AND key = $2",
+            &tx.prepare_cached(
+                "SELECT request_hash, response FROM idempotency WHERE user_id = $1 AND key = $2",
+            )
+            .await?,
             &[&user, &key],
         )
         .await?;
@@ -635,8 +660,7 @@ async fn remember_answer(
     response: &str,
     now: Timestamp,
 ) -> DbResult<()> {
-    tx.execute(
-        "INSERT INTO idempotency (user_id, key, request_hash, response, created_at) VALUES ($1, $2, $3, $4, $5)",
+    tx.execute(&tx.prepare_cached("INSERT INTO idempotency (user_id, key, request_hash, response, created_at) VALUES ($1, $2, $3, $4, $5)").await?,
         &[&user, &key, &request_hash, &response, &now.0],
     )
     .await?;
@@ -653,14 +677,14 @@ async fn seed_tx(tx: &Tx<'_>, campaign: &Campaign, now: Timestamp) -> DbResult<V
     let mut notes = Vec::new();
     let stored = tx
         .query_opt(
-            "SELECT release_at, closes_at FROM campaign WHERE id = 1",
+            &tx.prepare_cached("SELECT release_at, closes_at FROM campaign WHERE id = 1")
+                .await?,
             &[],
         )
         .await?;
     match stored {
         None => {
-            tx.execute(
-                "INSERT INTO campaign (id, release_at, closes_at, paused, updated_at) VALUES (1, $1, $2, FALSE, $3)",
+            tx.execute(&tx.prepare_cached("INSERT INTO campaign (id, release_at, closes_at, paused, updated_at) VALUES (1, $1, $2, FALSE, $3)").await?,
                 &[&campaign.release_at.0, &campaign.closes_at.map(|t| t.0), &now.0],
             )
             .await?;
@@ -677,15 +701,17 @@ async fn seed_tx(tx: &Tx<'_>, campaign: &Campaign, now: Timestamp) -> DbResult<V
         }
     }
     let mut position: i32 = tx
-        .query_one("SELECT COALESCE(MAX(position), -1) + 1 FROM items", &[])
+        .query_one(
+            &tx.prepare_cached("SELECT COALESCE(MAX(position), -1) + 1 FROM items")
+                .await?,
+            &[],
+        )
         .await?
         .get(0);
     for item in &campaign.items {
         let validity = serde_json::to_string(&item.validity).map_err(json_err)?;
-        let added = tx
-            .execute(
-                "INSERT INTO items (id, position, kind, title, price_won, validity, code_prefix, cap)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+        let added = tx.execute(&tx.prepare_cached("INSERT INTO items (id, position, kind, title, price_won, validity, code_prefix, cap)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING").await?,
                 &[
                     &item.id,
                     &position,
@@ -702,8 +728,7 @@ async fn seed_tx(tx: &Tx<'_>, campaign: &Campaign, now: Timestamp) -> DbResult<V
             position += 1;
             for stripe in 0..STRIPES {
                 let share = item.cap.map(|cap| spread(cap, stripe));
-                tx.execute(
-                    "INSERT INTO item_stripes (item_id, stripe, share, granted) VALUES ($1, $2, $3, 0)",
+                tx.execute(&tx.prepare_cached("INSERT INTO item_stripes (item_id, stripe, share, granted) VALUES ($1, $2, $3, 0)").await?,
                     &[&item.id, &stripe, &share],
                 )
                 .await?;
@@ -753,11 +778,29 @@ async fn take(tx: &Tx<'_>, item: &str) -> DbResult<bool> {
     }
 }
 
+/// One claim request. The reads go out together and the writes go out together
+/// (tokio-postgres pipelines requests issued at once on one connection), so a
+/// claim costs a handful of round trips, not one per statement.
 async fn claim_tx(tx: &Tx<'_>, input: &ClaimInput) -> DbResult<ClaimOutcome> {
-    let settings = settings(tx).await?;
+    let user = input.user.as_str();
+    let items_stmt = tx
+        .prepare_cached(&format!("{ITEM_SELECT} WHERE i.id = ANY($1)"))
+        .await?;
+    let held_stmt = tx
+        .prepare_cached(
+            "SELECT item_id, claimed_at, expires_at, code FROM claims WHERE user_id = $1 AND item_id = ANY($2)",
+        )
+        .await?;
+    let (settings, previous, item_rows, reason, held) = futures_util::try_join!(
+        settings(tx),
+        earlier_answer(tx, user, &input.key, &input.request_hash),
+        async { Ok::<_, DbError>(tx.query(&items_stmt, &[&input.item_ids]).await?) },
+        ineligible_reason(tx, user),
+        async { Ok::<_, DbError>(tx.query(&held_stmt, &[&user, &input.item_ids]).await?) },
+    )?;
     match settings.phase(input.now) {
         Phase::BeforeOpen { .. } => {
-            record_early_attempt(tx, input.now, Some(&input.user), db::CLAIMS_ENDPOINT).await?;
+            record_early_attempt(tx, input.now, Some(user), db::CLAIMS_ENDPOINT).await?;
             return Ok(ClaimOutcome::NotOpen {
                 release_at: settings.release_at,
             });
@@ -766,30 +809,35 @@ async fn claim_tx(tx: &Tx<'_>, input: &ClaimInput) -> DbResult<ClaimOutcome> {
         Phase::Paused => return Ok(ClaimOutcome::Paused),
         Phase::Open => {}
     }
-    match earlier_answer(tx, &input.user, &input.key, &input.request_hash).await? {
+    match previous {
         Some(Ok(body)) => return Ok(ClaimOutcome::Replay(body)),
         Some(Err(())) => return Ok(ClaimOutcome::KeyReused),
         None => {}
     }
-
+    let found = item_rows
+        .iter()
+        .map(item_from_row)
+        .collect::<DbResult<Vec<ItemRow>>>()?;
     let mut rows = Vec::with_capacity(input.item_ids.len());
     let mut unknown = Vec::new();
     for id in &input.item_ids {
-        match item(tx, id).await? {
-            Some(row) => rows.push(row),
+        match found.iter().find(|r| &r.id == id) {
+            Some(row) => rows.push(row.clone()),
             None => unknown.push(id.clone()),
         }
     }
     if !unknown.is_empty() {
         return Ok(ClaimOutcome::UnknownItems(unknown));
     }
+    let held: Vec<Claim> = held.iter().map(claim_from_row).collect();
 
-    let reason = ineligible_reason(tx, &input.user).await?;
-    let existing_stmt = tx
-        .prepare_cached(
-            "SELECT item_id, claimed_at, expires_at, code FROM claims WHERE user_id = $1 AND item_id = $2",
-        )
-        .await?;
+    // Which items to count against their caps: not held yet, user eligible.
+    let wanted: Vec<&ItemRow> = rows
+        .iter()
+        .filter(|r| reason.is_none() && !held.iter().any(|c| c.item_id == r.id))
+        .collect();
+    let taken = futures_util::future::try_join_all(wanted.iter().map(|r| take(tx, &r.id))).await?;
+
     let insert = tx
         .prepare_cached(
             "INSERT INTO claims (user_id, item_id, claimed_at, expires_at, code, idempotency_key)
@@ -797,6 +845,7 @@ async fn claim_tx(tx: &Tx<'_>, input: &ClaimInput) -> DbResult<ClaimOutcome> {
         )
         .await?;
     let mut results = Vec::with_capacity(rows.len());
+    let mut new_claims = Vec::new();
     for row in &rows {
         let result = |status, claim, reason| ClaimResult {
             item_id: row.id.clone(),
@@ -804,13 +853,10 @@ async fn claim_tx(tx: &Tx<'_>, input: &ClaimInput) -> DbResult<ClaimOutcome> {
             claim,
             reason,
         };
-        if let Some(existing) = tx
-            .query_opt(&existing_stmt, &[&input.user, &row.id])
-            .await?
-        {
+        if let Some(existing) = held.iter().find(|c| c.item_id == row.id) {
             results.push(result(
                 ClaimStatus::AlreadyClaimed,
-                Some(claim_from_row(&existing)),
+                Some(existing.clone()),
                 None,
             ));
             continue;
@@ -819,46 +865,48 @@ async fn claim_tx(tx: &Tx<'_>, input: &ClaimInput) -> DbResult<ClaimOutcome> {
             results.push(result(ClaimStatus::Ineligible, None, Some(reason.clone())));
             continue;
         }
-        if !take(tx, &row.id).await? {
+        let got = wanted
+            .iter()
+            .position(|w| w.id == row.id)
+            .and_then(|i| taken.get(i).copied())
+            .unwrap_or(false);
+        if !got {
             results.push(result(ClaimStatus::SoldOut, None, None));
             continue;
         }
-        let expires_at = row.validity.expires_at(input.now);
         // A code collision (1 in 10^12) or a racing request of the same user fails
         // on a unique key: the whole transaction runs again (see `in_tx!`).
-        let code = row.code_prefix.as_deref().map(db::new_code);
-        tx.execute(
-            &insert,
-            &[
-                &input.user,
-                &row.id,
-                &input.now.0,
-                &expires_at.map(|t| t.0),
-                &code,
-                &input.key,
-            ],
-        )
-        .await?;
         let claim = Claim {
             item_id: row.id.clone(),
             claimed_at: input.now,
-            expires_at,
-            code,
+            expires_at: row.validity.expires_at(input.now),
+            code: row.code_prefix.as_deref().map(db::new_code),
         };
+        new_claims.push(claim.clone());
         results.push(result(ClaimStatus::Granted, Some(claim), None));
     }
 
     let body = serde_json::to_string(&ClaimResponse { results })
         .map_err(|e| DbError::Other(e.to_string()))?;
-    remember_answer(
-        tx,
-        &input.user,
-        &input.key,
-        &input.request_hash,
-        &body,
-        input.now,
-    )
-    .await?;
+    let inserts = new_claims.iter().map(|c| async {
+        tx.execute(
+            &insert,
+            &[
+                &user,
+                &c.item_id,
+                &c.claimed_at.0,
+                &c.expires_at.map(|t| t.0),
+                &c.code,
+                &input.key,
+            ],
+        )
+        .await
+        .map_err(DbError::from)
+    });
+    futures_util::try_join!(
+        futures_util::future::try_join_all(inserts),
+        remember_answer(tx, user, &input.key, &input.request_hash, &body, input.now),
+    )?;
     Ok(ClaimOutcome::Done(body))
 }
 
@@ -866,9 +914,7 @@ async fn insert_upload_tx(tx: &Tx<'_>, new: &NewUpload, quota: u64) -> DbResult<
     if let Some(refused) = gate(tx, &new.user, new.now, bizdb::UPLOADS_ENDPOINT).await? {
         return Ok(UploadOutcome::Refused(refused));
     }
-    let existing = tx
-        .query_opt(
-            "SELECT id, sha256, size, content_type FROM uploads WHERE user_id = $1 AND sha256 = $2",
+    let existing = tx.query_opt(&tx.prepare_cached("SELECT id, sha256, size, content_type FROM uploads WHERE user_id = $1 AND sha256 = $2").await?,
             &[&new.user, &new.sha256],
         )
         .await?;
@@ -882,7 +928,8 @@ async fn insert_upload_tx(tx: &Tx<'_>, new: &NewUpload, quota: u64) -> DbResult<
     }
     let count: i64 = tx
         .query_one(
-            "SELECT COUNT(*) FROM uploads WHERE user_id = $1",
+            &tx.prepare_cached("SELECT COUNT(*) FROM uploads WHERE user_id = $1")
+                .await?,
             &[&new.user],
         )
         .await?
@@ -890,9 +937,8 @@ async fn insert_upload_tx(tx: &Tx<'_>, new: &NewUpload, quota: u64) -> DbResult<
     if to_u64(count) >= quota {
         return Ok(UploadOutcome::QuotaExceeded);
     }
-    tx.execute(
-        "INSERT INTO uploads (id, user_id, sha256, size, content_type, category, filename, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    tx.execute(&tx.prepare_cached("INSERT INTO uploads (id, user_id, sha256, size, content_type, category, filename, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)").await?,
         &[
             &new.id,
             &new.user,
@@ -925,7 +971,8 @@ async fn submit_damage_claim_tx(tx: &Tx<'_>, input: &DamageClaimInput) -> DbResu
     let brn = input.claim.brn.digits();
     if let Some(r) = tx
         .query_opt(
-            "SELECT receipt_no FROM damage_claims WHERE brn = $1",
+            &tx.prepare_cached("SELECT receipt_no FROM damage_claims WHERE brn = $1")
+                .await?,
             &[&brn],
         )
         .await?
@@ -938,10 +985,9 @@ async fn submit_damage_claim_tx(tx: &Tx<'_>, input: &DamageClaimInput) -> DbResu
     // A receipt number collision or a racing claim for the same business fails on
     // a unique key: the transaction runs again and finds the winner.
     let receipt_no = bizdb::new_receipt_no(input.now);
-    tx.execute(
-        "INSERT INTO damage_claims (receipt_no, user_id, brn, business_name, loss_won, support, request,
+    tx.execute(&tx.prepare_cached("INSERT INTO damage_claims (receipt_no, user_id, brn, business_name, loss_won, support, request,
                                     status, submitted_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'received', $8, $8)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'received', $8, $8)").await?,
         &[
             &receipt_no,
             &input.user,
@@ -955,9 +1001,8 @@ async fn submit_damage_claim_tx(tx: &Tx<'_>, input: &DamageClaimInput) -> DbResu
     )
     .await?;
     for e in &request.evidence {
-        tx.execute(
-            "INSERT INTO damage_claim_evidence (receipt_no, upload_id, category) VALUES ($1, $2, $3)
-             ON CONFLICT DO NOTHING",
+        tx.execute(&tx.prepare_cached("INSERT INTO damage_claim_evidence (receipt_no, upload_id, category) VALUES ($1, $2, $3)
+             ON CONFLICT DO NOTHING").await?,
             &[&receipt_no, &e.upload_id, &category_str(e.category)],
         )
         .await?;
@@ -994,7 +1039,8 @@ async fn channel_cash_tx(tx: &Tx<'_>, input: &ChannelCashInput) -> DbResult<Outc
     let brn = input.brn.digits();
     let earlier = tx
         .query_opt(
-            "SELECT won, granted_at FROM channel_cash WHERE brn = $1",
+            &tx.prepare_cached("SELECT won, granted_at FROM channel_cash WHERE brn = $1")
+                .await?,
             &[&brn],
         )
         .await?;
@@ -1006,8 +1052,7 @@ async fn channel_cash_tx(tx: &Tx<'_>, input: &ChannelCashInput) -> DbResult<Outc
             newly_granted: false,
         },
         None => {
-            tx.execute(
-                "INSERT INTO channel_cash (brn, user_id, won, granted_at) VALUES ($1, $2, $3, $4)",
+            tx.execute(&tx.prepare_cached("INSERT INTO channel_cash (brn, user_id, won, granted_at) VALUES ($1, $2, $3, $4)").await?,
                 &[&brn, &input.user, &to_i64(CHANNEL_CASH_WON), &input.now.0],
             )
             .await?;
@@ -1035,13 +1080,18 @@ async fn channel_cash_tx(tx: &Tx<'_>, input: &ChannelCashInput) -> DbResult<Outc
 async fn set_cap_tx(tx: &Tx<'_>, item_id: &str, cap: Option<u64>) -> DbResult<(Option<u64>, u64)> {
     let Some(old) = tx
         .query_opt(
-            "SELECT cap FROM items WHERE id = $1 FOR UPDATE",
+            &tx.prepare_cached("SELECT cap FROM items WHERE id = $1 FOR UPDATE")
+                .await?,
             &[&item_id],
         )
         .await?
     else {
         let known: Vec<String> = tx
-            .query("SELECT id FROM items ORDER BY position", &[])
+            .query(
+                &tx.prepare_cached("SELECT id FROM items ORDER BY position")
+                    .await?,
+                &[],
+            )
             .await?
             .iter()
             .map(|r| r.get(0))
@@ -1053,9 +1103,7 @@ async fn set_cap_tx(tx: &Tx<'_>, item_id: &str, cap: Option<u64>) -> DbResult<(O
     };
     let old_cap: Option<i64> = old.get(0);
     // Lock every stripe: no grant of this item runs while the shares move.
-    let stripes: Vec<(i32, i64)> = tx
-        .query(
-            "SELECT stripe, granted FROM item_stripes WHERE item_id = $1 ORDER BY stripe FOR UPDATE",
+    let stripes: Vec<(i32, i64)> = tx.query(&tx.prepare_cached("SELECT stripe, granted FROM item_stripes WHERE item_id = $1 ORDER BY stripe FOR UPDATE").await?,
             &[&item_id],
         )
         .await?
@@ -1067,13 +1115,17 @@ async fn set_cap_tx(tx: &Tx<'_>, item_id: &str, cap: Option<u64>) -> DbResult<(O
     for (stripe, g) in &stripes {
         let share = room.map(|room| g + spread(room, *stripe));
         tx.execute(
-            "UPDATE item_stripes SET share = $3 WHERE item_id = $1 AND stripe = $2",
+            &tx.prepare_cached(
+                "UPDATE item_stripes SET share = $3 WHERE item_id = $1 AND stripe = $2",
+            )
+            .await?,
             &[&item_id, stripe, &share],
         )
         .await?;
     }
     tx.execute(
-        "UPDATE items SET cap = $2 WHERE id = $1",
+        &tx.prepare_cached("UPDATE items SET cap = $2 WHERE id = $1")
+            .await?,
         &[&item_id, &cap.map(to_i64)],
     )
     .await?;
@@ -1102,7 +1154,10 @@ async fn damage_claim(
     receipt_no: &str,
 ) -> DbResult<Option<DamageClaimRow>> {
     c.query_opt(
-        &format!("SELECT {CLAIM_COLUMNS} FROM damage_claims WHERE receipt_no = $1"),
+        &c.prepare_cached(&format!(
+            "SELECT {CLAIM_COLUMNS} FROM damage_claims WHERE receipt_no = $1"
+        ))
+        .await?,
         &[&receipt_no],
     )
     .await?
