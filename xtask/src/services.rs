@@ -149,11 +149,13 @@ impl Postgres {
         quiet(&mut pg_command(
             as_postgres,
             &format!(
-                "{}/pg_ctl -w -t 60 -D {} -l {}/log start -o '-c listen_addresses=127.0.0.1 -p {port} -k {} -c max_connections=400'",
+                "{}/pg_ctl -w -t 60 -D {} -l {}/log start -o '-c listen_addresses=127.0.0.1 -p {port} -k {} -c max_connections=400 {}'",
                 pg.bin.display(),
                 data.display(),
                 dir.display(),
-                dir.display()
+                dir.display(),
+                // Extra settings for experiments, e.g. `-c synchronous_commit=off`.
+                std::env::var("MAEUM_PG_OPTIONS").unwrap_or_default()
             ),
         ))?;
         eprintln!("xtask: PostgreSQL on 127.0.0.1:{port} ({})", data.display());
