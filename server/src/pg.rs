@@ -31,7 +31,7 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 use std::time::Duration;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::{NoTls, Row};
+use tokio_postgres::Row;
 
 use crate::bizdb::{
     self, category_str, json_err, ChannelCashInput, DamageClaimInput, DamageClaimRow, Decision,
@@ -129,6 +129,24 @@ async fn backoff(attempt: u32) {
 
 type Tx<'a> = deadpool_postgres::Transaction<'a>;
 
+/// TLS as the URL's `sslmode` asks (`require` for managed databases; the default
+/// `prefer` falls back to plain TCP when the server offers no TLS), verified
+/// against the system's root certificates.
+fn tls() -> DbResult<tokio_postgres_rustls::MakeRustlsConnect> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(cert);
+    }
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| DbError::Other(format!("TLS setup: {e}")))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+}
+
 impl Pg {
     /// Connects the pool (lazily: the first query opens the first connection).
     pub fn connect(url: &str, max_size: usize) -> DbResult<Pg> {
@@ -137,7 +155,7 @@ impl Pg {
         })?;
         let manager = Manager::from_config(
             config,
-            NoTls,
+            tls()?,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },

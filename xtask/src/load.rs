@@ -28,7 +28,14 @@ fn ensure_wrk() -> Result {
         return Ok(());
     }
     run(cmd("apt-get")
-        .args(["-o", "DPkg::Lock::Timeout=600", "install", "-y", "-q", "wrk"])
+        .args([
+            "-o",
+            "DPkg::Lock::Timeout=600",
+            "install",
+            "-y",
+            "-q",
+            "wrk",
+        ])
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
@@ -48,16 +55,25 @@ impl Drop for Served {
 fn serve(bin: &Path, data: &Path, database: Option<&str>) -> Result<Served> {
     std::fs::create_dir_all(data).map_err(|e| format!("{}: {e}", data.display()))?;
     let mut c = Command::new(bin);
-    c.args(["serve", "--addr", "127.0.0.1:0", "--max-in-flight", "4096", "--data-dir"])
-        .arg(data)
-        .env("MAEUM_TOKEN_SECRET", SECRET)
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+    c.args([
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--max-in-flight",
+        "4096",
+        "--data-dir",
+    ])
+    .arg(data)
+    .env("MAEUM_TOKEN_SECRET", SECRET)
+    .env_remove("DATABASE_URL")
+    .stdout(Stdio::piped())
+    .stderr(Stdio::inherit());
     if let Some(db) = database {
         c.args(["--database", db]);
     }
-    let mut child = c.spawn().map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+    let mut child = c
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
     let mut line = String::new();
     if let Some(out) = child.stdout.take() {
         let _ = BufReader::new(out).read_line(&mut line);
@@ -212,7 +228,13 @@ pub fn server_load(bin: &Path) -> Result<String> {
     std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
     let tokens = scratch.join("tokens.txt");
     let out = Command::new(bin)
-        .args(["token", "bench", "--count", &USERS.to_string(), "--data-dir"])
+        .args([
+            "token",
+            "bench",
+            "--count",
+            &USERS.to_string(),
+            "--data-dir",
+        ])
         .arg(&scratch)
         .env("MAEUM_TOKEN_SECRET", SECRET)
         .output()
