@@ -1,6 +1,7 @@
 //! Throwaway PostgreSQL and S3 (SeaweedFS) for the tests and the bench.
 //!
-//! Each service lives in a fresh folder under `target/services/` on free
+//! Each service lives in a fresh folder (PostgreSQL under the system temporary
+//! folder, SeaweedFS under `target/services/`) on free
 //! loopback ports and is stopped (and its folder removed) when its guard is
 //! dropped, so also when a test layer fails.
 
@@ -112,7 +113,11 @@ fn pg_command(as_postgres: bool, line: &str) -> Command {
 impl Postgres {
     pub fn start() -> Result<Postgres> {
         let bin = ensure_postgres()?;
-        let dir = scratch("pg")?;
+        // Under the system's temporary folder, not target/: the `postgres` user must be
+        // able to reach it, and a checkout under /root is closed to other users.
+        let dir = std::env::temp_dir().join(format!("maeum-pg-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let as_postgres = is_root();
         if as_postgres {
             run(cmd("chown").args(["-R", "postgres:postgres"]).arg(&dir))?;
