@@ -11,6 +11,7 @@ use axum::Router;
 use crate::business;
 use crate::claims::{dev_login, get_my_claims, get_package, get_status, post_claims};
 use crate::extract::BODY_LIMIT_BYTES;
+use crate::guard::{bounded, InFlight, EXEMPT};
 use crate::problem::{method_not_allowed, not_found};
 use crate::state::Shared;
 
@@ -94,10 +95,19 @@ fn endpoint(route: &Route) -> MethodRouter<Shared> {
 }
 
 /// The API router, to be nested under [`API_BASE`].
-pub fn router<S: Clone + Send + Sync + 'static>(state: Shared, dev: bool) -> Router<S> {
+pub fn router<S: Clone + Send + Sync + 'static>(
+    state: Shared,
+    dev: bool,
+    in_flight: &InFlight,
+) -> Router<S> {
     let mut api = Router::new();
     for route in ROUTES.iter().filter(|r| dev || !r.dev_only) {
-        api = api.route(route.path, endpoint(route));
+        let handler = if EXEMPT.contains(&route.path) {
+            endpoint(route)
+        } else {
+            bounded(endpoint(route), in_flight)
+        };
+        api = api.route(route.path, handler);
     }
     api.method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)

@@ -1,5 +1,6 @@
 //! Who is asking: the [`User`] extractor reads `Authorization: Bearer` and
-//! verifies the token, or rejects the request with a 401 problem document.
+//! verifies the token (an identity JWT when a JWKS is configured, else the
+//! server's own dev token), or rejects the request with a 401 problem document.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -17,12 +18,12 @@ impl FromRequestParts<Shared> for User {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &Shared) -> Result<User, ApiError> {
-        authenticate(state, &parts.headers).map(User)
+        authenticate(state, &parts.headers).await.map(User)
     }
 }
 
 /// The user a valid `Authorization: Bearer` token names.
-fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err(unauthorized(
             "로그인 정보가 없어요. 카카오톡 앱에서 마음 패키지를 다시 열어 주세요.",
@@ -38,8 +39,15 @@ fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<String, ApiErro
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(invalid());
     }
-    state
-        .tokens
-        .verify(token.trim(), system_now().0 / 1000)
-        .ok_or_else(invalid)
+    let token = token.trim();
+    match &state.jwt {
+        Some(jwt) => jwt.verify(token).await.map_err(|why| {
+            tracing::debug!(?why, "identity token refused");
+            invalid()
+        }),
+        None => state
+            .tokens
+            .verify(token, system_now().0 / 1000)
+            .ok_or_else(invalid),
+    }
 }

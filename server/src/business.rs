@@ -145,7 +145,7 @@ fn multipart_error(e: MultipartError) -> ApiError {
 }
 
 fn io_error(what: &str, e: std::io::Error) -> ApiError {
-    eprintln!("maeum-server: upload: {what}: {e}");
+    tracing::error!("upload: {what}: {e}");
     internal()
 }
 
@@ -392,7 +392,11 @@ async fn receive_upload(
     let outcome = state.store.insert_upload(new, quota).await?;
     drop(staged);
     let upload = match outcome {
-        UploadOutcome::Stored(u) | UploadOutcome::Existing(u) => u,
+        UploadOutcome::Stored(u) => {
+            state.metrics.upload_bytes(u.size);
+            u
+        }
+        UploadOutcome::Existing(u) => u,
         UploadOutcome::QuotaExceeded => return Err(quota_exceeded(quota)),
         UploadOutcome::Refused(r) => return Err(refused(state, r)),
     };
@@ -452,6 +456,10 @@ pub async fn post_damage_claim(
 
     let canonical = serde_json::to_vec(&request).map_err(|_| internal())?;
     let request_hash = request_hash(Some(bizdb::DAMAGE_CLAIMS_ENDPOINT), &canonical);
+    let support = match claim.support {
+        maeum_contract::business::Support::Won { .. } => "won",
+        maeum_contract::business::Support::Review { .. } => "review",
+    };
     let input = bizdb::DamageClaimInput {
         user,
         key,
@@ -461,7 +469,10 @@ pub async fn post_damage_claim(
     };
     let outcome = state.store.submit_damage_claim(input).await?;
     match outcome {
-        Outcome::Done(body) => Ok(json_answer(StatusCode::CREATED, body, false)),
+        Outcome::Done(body) => {
+            state.metrics.damage_claim(support);
+            Ok(json_answer(StatusCode::CREATED, body, false))
+        }
         Outcome::Replay(body) => Ok(json_answer(StatusCode::CREATED, body, true)),
         Outcome::KeyReused => Err(key_reused()),
         Outcome::Conflict(receipt_no) => Err(ApiError::conflict(receipt_no)),

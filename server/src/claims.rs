@@ -8,7 +8,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use maeum_contract::problem::code;
-use maeum_contract::ClaimRequest;
+use maeum_contract::{ClaimRequest, ClaimResponse, ClaimStatus};
 use serde::Deserialize;
 
 use crate::auth::User;
@@ -18,6 +18,7 @@ use crate::extract::{
     body_rejection, idempotency_key, json_answer, parse_json, rate_limit, request_hash,
 };
 use crate::gate::{load_settings, refuse_if_early, write_gate};
+use crate::metrics::Metrics;
 use crate::problem::{bad_request, closed, internal, key_reused, not_open, paused, ApiError};
 use crate::state::Shared;
 use crate::token::valid_user_id;
@@ -83,7 +84,10 @@ pub(crate) async fn post_claims(
     let outcome = state.store.claim(input).await?;
 
     match outcome {
-        ClaimOutcome::Done(body) => Ok(json_answer(StatusCode::OK, body, false)),
+        ClaimOutcome::Done(body) => {
+            count_grants(&state.metrics, &body);
+            Ok(json_answer(StatusCode::OK, body, false))
+        }
         ClaimOutcome::Replay(body) => Ok(json_answer(StatusCode::OK, body, true)),
         ClaimOutcome::KeyReused => Err(key_reused()),
         ClaimOutcome::UnknownItems(ids) => Err(ApiError::new(
@@ -95,6 +99,17 @@ pub(crate) async fn post_claims(
         ClaimOutcome::NotOpen { release_at } => Err(not_open(release_at, state.clock.now())),
         ClaimOutcome::Closed => Err(closed()),
         ClaimOutcome::Paused => Err(paused(state.pause_retry_after_seconds)),
+    }
+}
+
+/// Counts the gifts a fresh claim answer grants (replays were counted the first time).
+fn count_grants(metrics: &Metrics, body: &str) {
+    if let Ok(answer) = serde_json::from_str::<ClaimResponse>(body) {
+        for r in answer.results {
+            if r.status == ClaimStatus::Granted {
+                metrics.claim_granted(&r.item_id);
+            }
+        }
     }
 }
 

@@ -100,11 +100,27 @@ fn config(args: &ServeArgs) -> Result<Config, CliError> {
     }
     config.allow_origins = args.allow_origins.clone();
     config.connect_src = args.connect_src.clone();
+    config.metrics_addr = args.metrics_addr;
+    let jwks = match (&args.jwks_url, &args.jwks_file) {
+        (Some(url), _) => Some(crate::jwt::JwksSource::Url(url.clone())),
+        (None, Some(file)) => Some(crate::jwt::JwksSource::File(file.clone())),
+        (None, None) => None,
+    };
+    config.jwt = match (jwks, &args.issuer, &args.audience) {
+        (Some(jwks), Some(issuer), Some(audience)) => Some(crate::jwt::JwtConfig {
+            jwks,
+            issuer: issuer.clone(),
+            audience: audience.clone(),
+        }),
+        _ => None,
+    };
+    config.shutdown_grace = std::time::Duration::from_secs(args.shutdown_grace_seconds);
     Ok(config)
 }
 
 fn serve(args: ServeArgs) -> Result<(), CliError> {
     let config = config(&args)?;
+    crate::logging::init(args.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -122,7 +138,15 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
         }
         use std::io::Write as _;
         let mut out = std::io::stdout();
+        tracing::info!(
+            addr = %server.addr(),
+            metrics = server.metrics_url().as_deref().unwrap_or("off"),
+            "listening"
+        );
         let _ = writeln!(out, "listening on {}", server.url());
+        if let Some(url) = server.metrics_url() {
+            let _ = writeln!(out, "metrics on {url}");
+        }
         let _ = out.flush();
         server.run_until_signal().await.map_err(CliError::failed)
     })

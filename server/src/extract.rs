@@ -125,6 +125,7 @@ pub(crate) fn rate_limit(
     };
     let key = headers.get(IDEMPOTENCY_KEY).map(|v| v.as_bytes());
     limiter.check(user, key).map_err(|retry_after| {
+        state.metrics.rate_limited();
         ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             code::RATE_LIMITED,

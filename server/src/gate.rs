@@ -25,6 +25,7 @@ pub(crate) async fn refuse_if_early(
             .store
             .record_early_attempt(now, Some(user.to_string()), endpoint)
             .await?;
+        state.metrics.early_attempt();
         return Err(not_open(settings.release_at, now));
     }
     Ok(now)

@@ -3,15 +3,20 @@
 //! endpoints (429 `rate_limited`). A request body that stops arriving is cut off
 //! after an idle timeout, so a stalled client cannot keep its in-flight slot.
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::body::Body;
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::Request;
+use axum::routing::MethodRouter;
+use axum::BoxError;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::ServiceBuilder;
 use tower_http::timeout::TimeoutBody;
 
+use crate::metrics::Metrics;
 use crate::problem::ApiError;
 
 /// Default bound on API requests in flight per process.
@@ -20,21 +25,31 @@ pub const DEFAULT_MAX_IN_FLIGHT: usize = 512;
 /// (a slow network pauses for seconds; a stalled client for ever).
 pub const DEFAULT_BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(20);
 /// Paths (under `/api`) that are never shed.
-const EXEMPT: &[&str] = &["/v1/status"];
+pub const EXEMPT: &[&str] = &["/v1/status"];
 
 /// At most `max` API requests at once; the status endpoint is exempt.
 #[derive(Clone)]
 pub struct InFlight {
     permits: Arc<Semaphore>,
+    max: usize,
     body_idle_timeout: Duration,
+    metrics: Arc<Metrics>,
 }
 
 impl InFlight {
-    pub fn new(max: usize) -> InFlight {
+    pub fn new(max: usize, metrics: Arc<Metrics>) -> InFlight {
+        let max = max.max(1);
         InFlight {
-            permits: Arc::new(Semaphore::new(max.max(1))),
+            permits: Arc::new(Semaphore::new(max)),
+            max,
             body_idle_timeout: DEFAULT_BODY_IDLE_TIMEOUT,
+            metrics,
         }
+    }
+
+    /// Slots taken right now.
+    pub fn in_use(&self) -> usize {
+        self.max.saturating_sub(self.permits.available_permits())
     }
 
     /// A request body that sends nothing for `idle` fails (the handler answers
@@ -55,21 +70,32 @@ fn busy() -> ApiError {
     .retry_after(1)
 }
 
-/// Middleware for the API router (paths here are relative to `/api`).
-pub async fn limit_in_flight(State(limit): State<InFlight>, req: Request, next: Next) -> Response {
-    if EXEMPT.contains(&req.uri().path()) {
-        return next.run(req).await;
-    }
-    match limit.permits.clone().try_acquire_owned() {
-        Ok(permit) => {
-            let idle = limit.body_idle_timeout;
-            let req = req.map(|body| axum::body::Body::new(TimeoutBody::new(idle, body)));
-            let res = next.run(req).await;
-            drop(permit);
-            res
-        }
-        Err(_) => busy().into_response(),
-    }
+/// The bound on one route, as tower layers: a slot from the shared semaphore
+/// or an immediate 503 `busy` (load shedding, never queueing), and the body
+/// idle timeout while the slot is held. `/v1/status` is routed without it.
+pub fn bounded<S: Clone + Send + Sync + 'static>(
+    route: MethodRouter<S>,
+    limit: &InFlight,
+) -> MethodRouter<S> {
+    let metrics = limit.metrics.clone();
+    let idle = limit.body_idle_timeout;
+    route.layer(
+        ServiceBuilder::new()
+            .layer(HandleErrorLayer::new(move |_: BoxError| {
+                let metrics = metrics.clone();
+                async move {
+                    metrics.shed();
+                    busy()
+                }
+            }))
+            .load_shed()
+            .layer(GlobalConcurrencyLimitLayer::with_semaphore(
+                limit.permits.clone(),
+            ))
+            .map_request(move |req: Request| {
+                req.map(|body| Body::new(TimeoutBody::new(idle, body)))
+            }),
+    )
 }
 
 /// Token bucket settings: `burst` requests at once, refilled at `per_second`.

@@ -8,26 +8,24 @@
 //! follows each build.
 
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::api::API_BASE;
 
 pub const REFERRER_POLICY: &str = "no-referrer";
 /// For JSON and other non-HTML answers: nothing may load or frame them.
 pub const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
-/// Headers a cross-origin app may read.
-pub const EXPOSE_HEADERS: &str = "Retry-After, Idempotent-Replayed";
-const ALLOW_METHODS: &str = "GET, POST";
-const ALLOW_HEADERS: &str = "Authorization, Content-Type, Idempotency-Key";
-const PREFLIGHT_MAX_AGE: &str = "600";
+/// How long a browser may cache a CORS preflight answer.
+const PREFLIGHT_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// `'sha256-…'` of every inline `<script>` (one without `src`) in `html`.
 pub fn inline_script_hashes(html: &str) -> Vec<String> {
@@ -309,13 +307,31 @@ impl Security {
             .and_then(|p| p.current().to_str().ok().map(str::to_string))
     }
 
-    fn allowed_origin(&self, headers: &HeaderMap) -> Option<HeaderValue> {
-        let origin = headers.get(header::ORIGIN)?;
-        let text = origin.to_str().ok()?;
-        self.allow_origins
+    /// CORS for the API, when app origins are allowed to call it from elsewhere.
+    pub fn cors(&self) -> Option<CorsLayer> {
+        if self.allow_origins.is_empty() {
+            return None;
+        }
+        let origins = self
+            .allow_origins
             .iter()
-            .any(|o| o.eq_ignore_ascii_case(text))
-            .then(|| origin.clone())
+            .filter_map(|o| HeaderValue::from_str(o).ok());
+        Some(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::list(origins))
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers([
+                    header::AUTHORIZATION,
+                    header::CONTENT_TYPE,
+                    HeaderName::from_static("idempotency-key"),
+                ])
+                // So the app can read them on errors and replays.
+                .expose_headers([
+                    header::RETRY_AFTER,
+                    HeaderName::from_static("idempotent-replayed"),
+                ])
+                .max_age(PREFLIGHT_MAX_AGE),
+        )
     }
 }
 
@@ -334,29 +350,7 @@ fn set(headers: &mut HeaderMap, name: HeaderName, value: &'static str) {
 pub async fn security_headers(State(sec): State<Security>, req: Request, next: Next) -> Response {
     let is_api =
         req.uri().path() == API_BASE || req.uri().path().starts_with(&format!("{API_BASE}/"));
-    let cors_origin = if is_api {
-        sec.allowed_origin(req.headers())
-    } else {
-        None
-    };
-    let preflight = req.method() == Method::OPTIONS
-        && req
-            .headers()
-            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
-
-    let mut res = match (&cors_origin, preflight) {
-        (Some(origin), true) => {
-            let mut res = StatusCode::NO_CONTENT.into_response();
-            let h = res.headers_mut();
-            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
-            set(h, header::ACCESS_CONTROL_ALLOW_METHODS, ALLOW_METHODS);
-            set(h, header::ACCESS_CONTROL_ALLOW_HEADERS, ALLOW_HEADERS);
-            set(h, header::ACCESS_CONTROL_MAX_AGE, PREFLIGHT_MAX_AGE);
-            set(h, header::CACHE_CONTROL, "no-store");
-            res
-        }
-        _ => next.run(req).await,
-    };
+    let mut res = next.run(req).await;
 
     let html = is_html(&res);
     let h = res.headers_mut();
@@ -373,13 +367,6 @@ pub async fn security_headers(State(sec): State<Security>, req: Request, next: N
     } else if is_api {
         // Not on other files: a script's own policy would bind a worker it starts.
         set(h, header::CONTENT_SECURITY_POLICY, API_CSP);
-    }
-    if is_api && !sec.allow_origins.is_empty() {
-        h.append(header::VARY, HeaderValue::from_static("Origin"));
-        if let Some(origin) = cors_origin {
-            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-            set(h, header::ACCESS_CONTROL_EXPOSE_HEADERS, EXPOSE_HEADERS);
-        }
     }
     res
 }

@@ -4,6 +4,7 @@
 //! (and, with a dist directory, the built app); the binary, the tests and the
 //! bench all start it this way.
 
+pub mod access;
 pub mod api;
 pub mod auth;
 pub mod bizdb;
@@ -20,6 +21,10 @@ pub mod extract;
 pub mod gate;
 pub mod guard;
 pub mod headers;
+pub mod health;
+pub mod jwt;
+pub mod logging;
+pub mod metrics;
 pub mod pg;
 pub mod problem;
 pub mod state;
@@ -32,6 +37,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -73,7 +79,20 @@ pub struct Config {
     /// Extra API origins the app may connect to (added to the HTML policy's `connect-src`,
     /// besides those found in the dist's `config.json`).
     pub connect_src: Vec<String>,
+    /// Identity tokens from a JWKS instead of the server's own dev tokens.
+    pub jwt: Option<jwt::JwtConfig>,
+    /// Where `/metrics`, `/livez` and `/readyz` are served (`None`: nowhere).
+    pub metrics_addr: Option<SocketAddr>,
+    /// How long requests in flight may take to finish once shutdown begins.
+    pub shutdown_grace: std::time::Duration,
+    /// Routes merged under `/api` beside the API's own. Tests only (a panicking
+    /// handler); the command line never sets it.
+    #[doc(hidden)]
+    pub test_routes: Option<Router>,
 }
+
+/// How long requests in flight may take to finish after SIGTERM, by default.
+pub const DEFAULT_SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Evidence uploads one user may store, by default.
 pub const DEFAULT_UPLOAD_QUOTA: u64 = 30;
@@ -97,6 +116,10 @@ impl Config {
             uploads: None,
             allow_origins: Vec::new(),
             connect_src: Vec::new(),
+            jwt: None,
+            metrics_addr: None,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            test_routes: None,
         }
     }
 }
@@ -104,10 +127,14 @@ impl Config {
 /// A running server.
 pub struct Server {
     addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
     clock: Arc<Clock>,
     tokens: TokenKey,
+    draining: Arc<AtomicBool>,
+    shutdown_grace: std::time::Duration,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
+    ops_task: Option<JoinHandle<()>>,
 }
 
 impl Server {
@@ -120,6 +147,11 @@ impl Server {
         format!("http://{}", self.addr)
     }
 
+    /// `http://ADDR` of the operations listener, when there is one.
+    pub fn metrics_url(&self) -> Option<String> {
+        self.metrics_addr.map(|a| format!("http://{a}"))
+    }
+
     /// The clock that decides the release gate; tests may move it.
     pub fn clock(&self) -> &Arc<Clock> {
         &self.clock
@@ -130,21 +162,35 @@ impl Server {
         self.tokens.issue(user, clock::system_now().0 / 1000)
     }
 
-    /// Stops accepting, lets requests in flight finish, and returns.
+    /// Turns `/readyz` to 503, stops accepting, lets requests in flight finish
+    /// (for at most the shutdown grace period), and returns.
     pub async fn shutdown(mut self) -> std::io::Result<()> {
+        self.draining.store(true, Ordering::SeqCst);
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        match (&mut self.task).await {
-            Ok(result) => result,
-            Err(e) => Err(std::io::Error::other(e)),
+        let result = match tokio::time::timeout(self.shutdown_grace, &mut self.task).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(e)) => Err(std::io::Error::other(e)),
+            Err(_) => {
+                tracing::warn!(
+                    grace_seconds = self.shutdown_grace.as_secs_f64(),
+                    "requests still in flight at the end of the grace period were cut off"
+                );
+                self.task.abort();
+                Ok(())
+            }
+        };
+        if let Some(ops) = self.ops_task.take() {
+            ops.abort();
         }
+        result
     }
 
     /// Serves until ctrl-c or SIGTERM, then shuts down gracefully.
     pub async fn run_until_signal(self) -> std::io::Result<()> {
         shutdown_signal().await;
-        eprintln!("maeum-server: shutting down");
+        tracing::info!("shutting down: draining requests in flight");
         self.shutdown().await
     }
 }
@@ -171,7 +217,7 @@ async fn shutdown_signal() {
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    eprintln!("maeum-server: a request handler panicked");
+    tracing::error!("a request handler panicked; answered 500");
     let mut res = problem::internal().into_response();
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -185,16 +231,23 @@ pub fn app(
     dist: Option<&std::path::Path>,
     in_flight: guard::InFlight,
     security: headers::Security,
+    test_routes: Option<Router>,
 ) -> Router {
-    let shed = axum::middleware::from_fn_with_state(in_flight, guard::limit_in_flight);
+    let metrics = state.metrics.clone();
+    let mut api: Router = api::router(state, dev, &in_flight);
+    if let Some(extra) = test_routes {
+        api = api.merge(extra);
+    }
+    // Outside the shedding, so a 503 `busy` carries CORS headers too.
+    if let Some(cors) = security.cors() {
+        api = api.layer(cors);
+    }
+    let router = Router::new().nest(api::API_BASE, api);
     let router = match dist {
-        Some(root) => Router::new()
-            .nest(api::API_BASE, api::router(state, dev).layer(shed))
-            .fallback(dist::serve)
-            .with_state(Arc::new(dist::Dist::new(root))),
-        None => Router::new()
-            .nest(api::API_BASE, api::router(state, dev).layer(shed))
-            .fallback(problem::not_found),
+        Some(root) => router.fallback_service(
+            axum::routing::any(dist::serve).with_state(Arc::new(dist::Dist::new(root))),
+        ),
+        None => router.fallback(problem::not_found),
     };
     router
         .layer(CompressionLayer::new())
@@ -203,6 +256,7 @@ pub fn app(
             security,
             headers::security_headers,
         ))
+        .layer(axum::middleware::from_fn_with_state(metrics, access::log))
 }
 
 /// Opens (creating if needed) the data directory and database, binds `config.addr`
@@ -226,7 +280,7 @@ pub async fn start(config: Config) -> Result<Server, String> {
         .await
         .map_err(|e| format!("database {}: {e}", database.describe()))?;
     for note in notes {
-        eprintln!("maeum-server: note: {note}");
+        tracing::info!("note: {note}");
     }
 
     let uploads_dir = config.data_dir.join(business::UPLOADS_DIR);
@@ -235,8 +289,13 @@ pub async fn start(config: Config) -> Result<Server, String> {
     if let Ok(n @ 1..) =
         tokio::task::spawn_blocking(move || business::sweep_stale_temp_files(&sweep_dir)).await
     {
-        eprintln!("maeum-server: note: removed {n} unfinished upload(s) left by an earlier crash");
+        tracing::info!("note: removed {n} unfinished upload(s) left by an earlier crash");
     }
+    let jwt = match config.jwt.clone() {
+        Some(c) => Some(Arc::new(jwt::JwtVerifier::new(c).await?)),
+        None => None,
+    };
+    let metrics = Arc::new(metrics::Metrics::new());
     let state = Arc::new(state::AppState {
         store,
         clock: config.clock.clone(),
@@ -246,19 +305,45 @@ pub async fn start(config: Config) -> Result<Server, String> {
         staging_dir: uploads_dir.join("tmp"),
         upload_quota: config.upload_quota,
         rate_limiter: config.rate_limit.map(guard::RateLimiter::new),
+        jwt,
+        metrics: metrics.clone(),
     });
     let security = headers::Security::new(
         dist.clone(),
         config.connect_src.clone(),
         config.allow_origins.clone(),
     );
+    let in_flight = guard::InFlight::new(config.max_in_flight, metrics.clone())
+        .body_idle_timeout(config.body_idle_timeout);
+    let draining = Arc::new(AtomicBool::new(false));
+    let ops = Arc::new(health::Ops {
+        metrics,
+        store: state.store.clone(),
+        in_flight: in_flight.clone(),
+        draining: draining.clone(),
+    });
     let app = app(
         state,
         config.dev,
         dist.as_deref(),
-        guard::InFlight::new(config.max_in_flight).body_idle_timeout(config.body_idle_timeout),
+        in_flight,
         security,
+        config.test_routes,
     );
+    let (metrics_addr, ops_task) = match config.metrics_addr {
+        None => (None, None),
+        Some(at) => {
+            let listener = tokio::net::TcpListener::bind(at)
+                .await
+                .map_err(|e| format!("cannot listen on {at} (--metrics-addr): {e}"))?;
+            let bound = listener.local_addr().map_err(|e| e.to_string())?;
+            let router = health::router(ops);
+            let task = tokio::spawn(async move {
+                let _ = axum::serve(listener, router).await;
+            });
+            (Some(bound), Some(task))
+        }
+    };
 
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
@@ -275,9 +360,13 @@ pub async fn start(config: Config) -> Result<Server, String> {
     ));
     Ok(Server {
         addr,
+        metrics_addr,
         clock: config.clock,
         tokens,
+        draining,
+        shutdown_grace: config.shutdown_grace,
         shutdown: Some(tx),
         task,
+        ops_task,
     })
 }

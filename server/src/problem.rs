@@ -9,6 +9,10 @@ use maeum_contract::{time, Timestamp};
 
 use crate::db::DbError;
 
+/// The `code` of the problem document a response carries, for the access log.
+#[derive(Clone, Debug)]
+pub struct ProblemCode(pub String);
+
 /// An error answer: a problem document plus the headers it needs.
 #[derive(Debug)]
 pub struct ApiError {
@@ -82,6 +86,7 @@ impl IntoResponse for ApiError {
         for (name, value) in self.headers {
             res.headers_mut().append(name, value);
         }
+        res.extensions_mut().insert(ProblemCode(self.problem.code));
         res
     }
 }
@@ -97,7 +102,7 @@ impl From<DbError> for ApiError {
             .detail("잠시 후 다시 시도해 주세요.")
             .retry_after(1)
         } else {
-            eprintln!("maeum-server: database error: {e}");
+            tracing::error!("database error: {e}");
             internal()
         }
     }

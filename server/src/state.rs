@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::guard::RateLimiter;
+use crate::jwt::JwtVerifier;
+use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::token::TokenKey;
 
@@ -20,6 +22,10 @@ pub struct AppState {
     pub upload_quota: u64,
     /// Per-user limit on the claim endpoints (`None`: off).
     pub rate_limiter: Option<RateLimiter>,
+    /// With a JWKS configured: verifies identity tokens (and `tokens` are not accepted).
+    pub jwt: Option<Arc<JwtVerifier>>,
+    /// This server's metrics.
+    pub metrics: Arc<Metrics>,
 }
 
 pub(crate) type Shared = Arc<AppState>;

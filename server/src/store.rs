@@ -136,6 +136,25 @@ impl Store {
         })
     }
 
+    /// Whether the store answers and can take a write (SQLite: a read, and an empty
+    /// write through the writer thread; PostgreSQL: the campaign row from the pool).
+    pub async fn probe(&self) -> bool {
+        match &self.engine {
+            Engine::Sqlite { store, .. } => {
+                store.read(db::settings).await.is_ok() && store.write(|_| Ok(())).await.is_ok()
+            }
+            Engine::Postgres(pg) => pg.settings().await.is_ok(),
+        }
+    }
+
+    /// Every item with its grant count (for the metrics' remaining stock).
+    pub async fn items(&self) -> DbResult<Vec<db::ItemRow>> {
+        match &self.engine {
+            Engine::Sqlite { store, .. } => store.read(db::items).await,
+            Engine::Postgres(pg) => pg.items().await,
+        }
+    }
+
     pub fn is_postgres(&self) -> bool {
         matches!(self.engine, Engine::Postgres(_))
     }

@@ -168,6 +168,46 @@ fn usage_mistakes_exit_2_with_a_message_and_never_panic() {
 }
 
 #[test]
+fn every_command_has_help_and_the_binary_a_version() {
+    let version = Command::new(BIN).arg("--version").output().unwrap();
+    assert!(version.status.success());
+    assert_eq!(
+        stdout(&version).trim(),
+        format!("maeum-server {}", env!("CARGO_PKG_VERSION"))
+    );
+    for (line, expect) in [
+        (&["serve", "--help"][..], "--metrics-addr"),
+        (&["serve", "--help"], "--jwks-url"),
+        (&["token", "--help"], "USER_ID"),
+        (&["admin", "--help"], "release-at"),
+        (&["admin", "cap", "--help"], "N|none"),
+        (&["admin", "claims", "--help"], "reject"),
+        (&["admin", "claims", "reject", "--help"], "--reason"),
+        (&["report", "--help"], "--data-dir"),
+    ] {
+        let out = Command::new(BIN).args(line).output().unwrap();
+        assert!(out.status.success(), "{line:?}");
+        assert!(stdout(&out).contains(expect), "{line:?}: {}", stdout(&out));
+    }
+    // A JWKS needs its issuer and audience; a wrong format value is a usage error.
+    for line in [
+        &[
+            "serve",
+            "--data-dir",
+            "/tmp/x",
+            "--jwks-url",
+            "http://idp/jwks",
+        ][..],
+        &["serve", "--data-dir", "/tmp/x", "--log-format", "xml"],
+        &["serve", "--data-dir", "/tmp/x", "--metrics-addr", "nowhere"],
+    ] {
+        let out = Command::new(BIN).args(line).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{line:?}");
+        assert!(stderr(&out).contains("Usage:"), "{line:?}");
+    }
+}
+
+#[test]
 fn admin_and_report_need_an_existing_database() {
     let dir = tempfile::tempdir().unwrap();
     for args in [

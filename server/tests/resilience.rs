@@ -378,7 +378,7 @@ async fn cors_answers_only_the_allowed_app_origin_and_exposes_retry_after() {
             .send()
     };
     let ok = preflight("https://app.example").await.unwrap();
-    assert_eq!(ok.status(), 204);
+    assert!(ok.status().is_success(), "{}", ok.status());
     assert_eq!(
         header(&ok, "access-control-allow-origin"),
         "https://app.example"
@@ -389,7 +389,6 @@ async fn cors_answers_only_the_allowed_app_origin_and_exposes_retry_after() {
         assert!(allowed.contains(h), "{allowed}");
     }
     let evil = preflight("https://evil.example").await.unwrap();
-    assert_ne!(evil.status(), 204);
     assert!(evil.headers().get("access-control-allow-origin").is_none());
 
     // Real answers, errors included, so the app can read Retry-After.
@@ -405,10 +404,10 @@ async fn cors_answers_only_the_allowed_app_origin_and_exposes_retry_after() {
         header(&res, "access-control-allow-origin"),
         "https://app.example"
     );
-    assert_eq!(
-        header(&res, "access-control-expose-headers"),
-        "Retry-After, Idempotent-Replayed"
-    );
+    let exposed = header(&res, "access-control-expose-headers").to_ascii_lowercase();
+    for h in ["retry-after", "idempotent-replayed"] {
+        assert!(exposed.contains(h), "{exposed}");
+    }
     let vary: Vec<String> = res
         .headers()
         .get_all("vary")
@@ -433,7 +432,9 @@ async fn cors_answers_only_the_allowed_app_origin_and_exposes_retry_after() {
         header(&busy, "access-control-allow-origin"),
         "https://app.example"
     );
-    assert!(header(&busy, "access-control-expose-headers").contains("Retry-After"));
+    assert!(header(&busy, "access-control-expose-headers")
+        .to_ascii_lowercase()
+        .contains("retry-after"));
     drop(tcp);
 
     // Without --allow-origin there is no CORS at all.

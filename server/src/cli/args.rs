@@ -100,6 +100,7 @@ impl DataDir {
 }
 
 #[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("jwks").args(["jwks_url", "jwks_file"]))]
 pub struct ServeArgs {
     #[command(flatten)]
     pub data: DataDir,
@@ -144,6 +145,28 @@ pub struct ServeArgs {
     /// An API origin added to the app's connect-src; repeatable.
     #[arg(long = "connect-src", value_name = "ORIGIN", value_parser = origin)]
     pub connect_src: Vec<String>,
+    /// Accept identity tokens (JWT, RS256 or ES256) verified with this JWKS URL
+    /// instead of the server's own tokens.
+    #[arg(long, value_name = "URL", requires_all = ["issuer", "audience"], conflicts_with = "jwks_file")]
+    pub jwks_url: Option<String>,
+    /// Like --jwks-url, with the JWKS read from a file once at start.
+    #[arg(long, value_name = "FILE", requires_all = ["issuer", "audience"])]
+    pub jwks_file: Option<PathBuf>,
+    /// The `iss` identity tokens must carry.
+    #[arg(long, value_name = "ISSUER", requires = "jwks")]
+    pub issuer: Option<String>,
+    /// The `aud` identity tokens must carry (the app's client id).
+    #[arg(long, value_name = "AUDIENCE", requires = "jwks")]
+    pub audience: Option<String>,
+    /// Log lines as text or one JSON object a line (filter with RUST_LOG).
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t)]
+    pub log_format: crate::logging::Format,
+    /// Serves /metrics, /livez and /readyz on this address (off when absent).
+    #[arg(long, value_name = "ADDR", value_parser = socket_addr)]
+    pub metrics_addr: Option<SocketAddr>,
+    /// After SIGTERM, how long requests in flight may take to finish.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = number::<u64>)]
+    pub shutdown_grace_seconds: u64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -569,3 +569,89 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// The real binary serving in a child process, with everything it writes kept.
+pub struct Served {
+    pub child: std::process::Child,
+    pub url: String,
+    /// The operations listener, with `--metrics-addr`.
+    pub metrics_url: Option<String>,
+    output: std::sync::Arc<std::sync::Mutex<String>>,
+    readers: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Served {
+    /// `maeum-server serve ARGS` with `env`; waits for its address line(s).
+    pub fn spawn(args: &[&str], env: &[(&str, &str)]) -> Served {
+        use std::io::{BufRead, BufReader, Read};
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_maeum-server"))
+            .arg("serve")
+            .args(args)
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let output = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        output.lock().unwrap().push_str(&line);
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_string();
+        let metrics_url = if args.contains(&"--metrics-addr") {
+            let mut line = String::new();
+            stdout.read_line(&mut line).unwrap();
+            output.lock().unwrap().push_str(&line);
+            Some(line.trim().strip_prefix("metrics on ").unwrap().to_string())
+        } else {
+            None
+        };
+        // Both pipes are drained all along, so a chatty server never blocks on them.
+        let mut readers = Vec::new();
+        let stderr = child.stderr.take().unwrap();
+        for mut source in [Box::new(stdout) as Box<dyn Read + Send>, Box::new(stderr)] {
+            let out = output.clone();
+            readers.push(std::thread::spawn(move || {
+                let mut buf = String::new();
+                let _ = source.read_to_string(&mut buf);
+                out.lock().unwrap().push_str(&buf);
+            }));
+        }
+        Served {
+            child,
+            url,
+            metrics_url,
+            output,
+            readers,
+        }
+    }
+
+    /// SIGTERM; waits for the exit and returns it with everything written.
+    pub fn terminate(self) -> (std::process::ExitStatus, String) {
+        self.sigterm();
+        self.wait()
+    }
+
+    pub fn sigterm(&self) {
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    }
+
+    /// Waits for the exit; returns it with everything the process wrote.
+    pub fn wait(mut self) -> (std::process::ExitStatus, String) {
+        let status = self.child.wait().unwrap();
+        for r in self.readers.drain(..) {
+            r.join().unwrap();
+        }
+        let out = self.output.lock().unwrap().clone();
+        (status, out)
+    }
+}
