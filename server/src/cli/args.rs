@@ -26,7 +26,9 @@ Several servers may share one data directory (SQLite WAL). --allow-origin lets a
 on another origin call the API (CORS); --connect-src adds API origins to the app's
 Content-Security-Policy (absolute URLs in the dist's config.json are added by themselves).
 
-Admin changes are written to DIR/maeum.sqlite3; a running server sees them on its next request.
+Admin changes are written to DIR/maeum.sqlite3 (or the --database / DATABASE_URL PostgreSQL);
+a running server sees them on its next request. --uploads s3://BUCKET/PREFIX keeps evidence in
+an S3-compatible store (AWS_* variables; see docs/scaling.md).
 The token secret is MAEUM_TOKEN_SECRET if set, else DIR/token.key (created on first use).
 See docs/operations.md for running it in production.";
 
