@@ -19,7 +19,7 @@ pub const DAMAGE_CLAIMS_ENDPOINT: &str = "POST /v1/damage-claims";
 pub const DAMAGE_CLAIM_STATUS_ENDPOINT: &str = "GET /v1/damage-claims/{receipt_no}";
 pub const CHANNEL_CASH_ENDPOINT: &str = "POST /v1/channel-cash";
 
-fn json_err(e: serde_json::Error) -> DbError {
+pub(crate) fn json_err(e: serde_json::Error) -> DbError {
     DbError::Other(e.to_string())
 }
 
@@ -229,7 +229,7 @@ pub fn status_str(s: DamageClaimStatus) -> &'static str {
     }
 }
 
-fn parse_status(s: &str) -> DbResult<DamageClaimStatus> {
+pub(crate) fn parse_status(s: &str) -> DbResult<DamageClaimStatus> {
     [
         DamageClaimStatus::Received,
         DamageClaimStatus::Reviewing,
@@ -377,7 +377,7 @@ impl DamageClaimRow {
 const CLAIM_COLUMNS: &str =
     "receipt_no, user_id, status, brn, business_name, loss_won, support, submitted_at, reason";
 
-type RawClaim = (
+pub(crate) type RawClaim = (
     String,
     String,
     String,
@@ -389,7 +389,7 @@ type RawClaim = (
     Option<String>,
 );
 
-fn build_claim(raw: RawClaim) -> DbResult<DamageClaimRow> {
+pub(crate) fn build_claim(raw: RawClaim) -> DbResult<DamageClaimRow> {
     let (receipt_no, user_id, status, brn, business_name, loss, support, at, reason) = raw;
     let support: Support = serde_json::from_str(&support).map_err(|e| {
         DbError::Other(format!(
@@ -455,7 +455,7 @@ pub enum Decision {
 }
 
 impl Decision {
-    fn target(&self) -> DamageClaimStatus {
+    pub(crate) fn target(&self) -> DamageClaimStatus {
         match self {
             Decision::Review => DamageClaimStatus::Reviewing,
             Decision::Approve { .. } => DamageClaimStatus::Approved,
@@ -465,7 +465,7 @@ impl Decision {
     }
 
     /// Statuses this decision may follow.
-    fn allowed_from(&self) -> &'static [DamageClaimStatus] {
+    pub(crate) fn allowed_from(&self) -> &'static [DamageClaimStatus] {
         use DamageClaimStatus::*;
         match self {
             Decision::Review => &[Received],
@@ -473,6 +473,34 @@ impl Decision {
             Decision::Reject { .. } => &[Received, Reviewing, Approved],
             Decision::Pay => &[Approved],
         }
+    }
+}
+
+impl Decision {
+    /// Whether this decision may follow `before`'s status; the new (reason, support JSON).
+    pub(crate) fn check(&self, before: &DamageClaimRow) -> DbResult<(Option<&str>, String)> {
+        let receipt_no = &before.receipt_no;
+        if !self.allowed_from().contains(&before.status) {
+            return Err(DbError::Other(format!(
+                "{receipt_no} is {}; it cannot become {} from there",
+                status_str(before.status),
+                status_str(self.target())
+            )));
+        }
+        let mut support = before.support;
+        if let Decision::Approve { won: Some(won) } = self {
+            if !matches!(before.support, Support::Review { .. }) {
+                return Err(DbError::Other(format!(
+                    "{receipt_no} has a fixed support by its loss; --won is only for claims that needed a proof review"
+                )));
+            }
+            support = Support::Won { won: *won };
+        }
+        let reason = match self {
+            Decision::Reject { reason } => Some(reason.as_str()),
+            _ => None,
+        };
+        Ok((reason, serde_json::to_string(&support).map_err(json_err)?))
     }
 }
 
@@ -490,27 +518,7 @@ pub fn decide_damage_claim(
             "no damage claim with receipt number {receipt_no:?} (see `admin claims list`)"
         )));
     };
-    if !decision.allowed_from().contains(&before.status) {
-        return Err(DbError::Other(format!(
-            "{receipt_no} is {}; it cannot become {} from there",
-            status_str(before.status),
-            status_str(decision.target())
-        )));
-    }
-    let mut support = before.support;
-    if let Decision::Approve { won: Some(won) } = decision {
-        if !matches!(before.support, Support::Review { .. }) {
-            return Err(DbError::Other(format!(
-                "{receipt_no} has a fixed support by its loss; --won is only for claims that needed a proof review"
-            )));
-        }
-        support = Support::Won { won: *won };
-    }
-    let reason = match decision {
-        Decision::Reject { reason } => Some(reason.as_str()),
-        _ => None,
-    };
-    let support_json = serde_json::to_string(&support).map_err(json_err)?;
+    let (reason, support_json) = decision.check(&before)?;
     tx.execute(
         "UPDATE damage_claims SET status = ?2, reason = ?3, support = ?4, updated_at = ?5 WHERE receipt_no = ?1",
         params![

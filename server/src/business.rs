@@ -223,19 +223,17 @@ fn bad_category() -> ApiError {
     )])
 }
 
-/// Moves a staged file to `uploads/<ab>/<sha256>` (or drops it when those bytes are there already).
-fn store_blob(uploads_dir: &FsPath, mut staged: Staged) -> std::io::Result<Staged> {
-    let dir = uploads_dir.join(&staged.sha256[..2]);
-    std::fs::create_dir_all(&dir)?;
-    let target = dir.join(&staged.sha256);
-    if target.is_file() {
-        return Ok(staged); // identical content: the temporary copy goes away on drop
-    }
-    std::fs::rename(&staged.temp.path, &target)?;
-    staged.temp.keep = true;
-    // The rename itself must survive a crash before the row that names it.
-    std::fs::File::open(&dir)?.sync_all()?;
-    Ok(staged)
+/// The evidence store failed or was slow: nothing names the object yet, so the
+/// uploader may simply send the file again.
+fn store_unavailable(e: crate::blobs::BlobError) -> ApiError {
+    eprintln!("maeum-server: upload: {e}");
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        code::BUSY,
+        "증빙 파일을 지금 저장하지 못했어요",
+    )
+    .detail("저장소가 잠시 응답하지 않아요. 잠시 후 같은 파일을 다시 올려 주세요.")
+    .retry_after(5)
 }
 
 /// Removes temporary files left by a crash mid-upload. Only old ones: another
@@ -322,7 +320,7 @@ async fn receive_upload(
 ) -> Result<Response, ApiError> {
     write_gate(state, user, bizdb::UPLOADS_ENDPOINT).await?;
 
-    let tmp_dir = state.uploads_dir.join("tmp");
+    let tmp_dir = state.staging_dir.clone();
     tokio::fs::create_dir_all(&tmp_dir)
         .await
         .map_err(|e| io_error("creating the upload directory", e))?;
@@ -369,24 +367,17 @@ async fn receive_upload(
     // Over the quota, and not a retry of a stored file: refuse before keeping
     // the bytes (the write below checks again, exactly).
     let (owner, sha) = (user.to_string(), staged.sha256.clone());
-    let (count, known) = state
-        .store
-        .read(move |c| {
-            Ok((
-                bizdb::upload_count(c, &owner)?,
-                bizdb::has_upload(c, &owner, &sha)?,
-            ))
-        })
-        .await?;
+    let (count, known) = state.store.upload_stats(owner, sha).await?;
     if count >= state.upload_quota && !known {
         return Err(quota_exceeded(state.upload_quota));
     }
 
-    let uploads_dir = state.uploads_dir.clone();
-    let staged = tokio::task::spawn_blocking(move || store_blob(&uploads_dir, staged))
+    // The object first, whole; only then the row that names it.
+    state
+        .blobs
+        .put_file(&staged.sha256, &staged.temp.path, staged.size)
         .await
-        .map_err(|_| internal())?
-        .map_err(|e| io_error("storing the file", e))?;
+        .map_err(store_unavailable)?;
     let new = bizdb::NewUpload {
         id: random_id(),
         user: user.to_string(),
@@ -398,10 +389,7 @@ async fn receive_upload(
         now: state.clock.now(),
     };
     let quota = state.upload_quota;
-    let outcome = state
-        .store
-        .write(move |c| bizdb::insert_upload(c, &new, quota))
-        .await?;
+    let outcome = state.store.insert_upload(new, quota).await?;
     drop(staged);
     let upload = match outcome {
         UploadOutcome::Stored(u) => {
@@ -448,10 +436,7 @@ pub async fn post_damage_claim(
         .map(|e| e.upload_id.clone())
         .collect();
     let owner = user.clone();
-    let foreign = state
-        .store
-        .read(move |c| bizdb::foreign_uploads(c, &owner, &ids))
-        .await?;
+    let foreign = state.store.foreign_uploads(owner, ids).await?;
     let validated = request.validate();
     let mut errors = match &validated {
         Ok(_) => Vec::new(),
@@ -482,10 +467,7 @@ pub async fn post_damage_claim(
         claim,
         now: state.clock.now(),
     };
-    let outcome = state
-        .store
-        .write(move |c| bizdb::submit_damage_claim(c, &input))
-        .await?;
+    let outcome = state.store.submit_damage_claim(input).await?;
     match outcome {
         Outcome::Done(body) => {
             state.metrics.damage_claim(support);
@@ -529,7 +511,7 @@ pub async fn get_damage_claim(
     }
     let receipt = state
         .store
-        .read(move |c| bizdb::receipt_for(c, &user, &receipt_no))
+        .receipt_for(user, receipt_no)
         .await?
         .ok_or_else(no_such_receipt)?;
     let body = serde_json::to_string(&receipt).map_err(|_| internal())?;
@@ -559,10 +541,7 @@ pub async fn post_channel_cash(
         brn,
         now: state.clock.now(),
     };
-    let outcome = state
-        .store
-        .write(move |c| bizdb::channel_cash(c, &input))
-        .await?;
+    let outcome = state.store.channel_cash(input).await?;
     match outcome {
         Outcome::Done(body) => Ok(json_answer(StatusCode::OK, body, false)),
         Outcome::Replay(body) => Ok(json_answer(StatusCode::OK, body, true)),

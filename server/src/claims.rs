@@ -34,7 +34,7 @@ pub(crate) async fn get_package(
 ) -> Result<Response, ApiError> {
     let settings = load_settings(&state).await?;
     let now = refuse_if_early(&state, &settings, &user, "GET /v1/package").await?;
-    let package = state.store.read(move |c| db::package(c, now)).await?;
+    let package = state.store.package(now).await?;
     Ok(Json(package).into_response())
 }
 
@@ -44,7 +44,7 @@ pub(crate) async fn get_my_claims(
 ) -> Result<Response, ApiError> {
     let settings = load_settings(&state).await?;
     refuse_if_early(&state, &settings, &user, "GET /v1/me/claims").await?;
-    let claims = state.store.read(move |c| db::my_claims(c, &user)).await?;
+    let claims = state.store.my_claims(user).await?;
     Ok(Json(claims).into_response())
 }
 
@@ -74,20 +74,14 @@ pub(crate) async fn post_claims(
     let canonical = serde_json::to_vec(&request).map_err(|_| internal())?;
     let request_hash = request_hash(None, &canonical);
 
-    let clock = state.clock.clone();
-    let outcome = state
-        .store
-        .write(move |conn| {
-            let input = ClaimInput {
-                user,
-                key,
-                request_hash,
-                item_ids,
-                now: clock.now(),
-            };
-            db::claim(conn, &input)
-        })
-        .await?;
+    let input = ClaimInput {
+        user,
+        key,
+        request_hash,
+        item_ids,
+        now: state.clock.now(),
+    };
+    let outcome = state.store.claim(input).await?;
 
     match outcome {
         ClaimOutcome::Done(body) => {

@@ -41,12 +41,22 @@ pub fn run(args: &[String]) -> Result<(), CliError> {
     let cli = args::parse(args)?;
     match cli.command {
         Command::Serve(serve_args) => serve(*serve_args),
-        Command::Token { user, data } => {
+        Command::Token { user, count, data } => {
             std::fs::create_dir_all(&data.dir).map_err(|e| {
                 CliError::failed(format!("cannot create {}: {e}", data.dir.display()))
             })?;
             let key = TokenKey::load_or_create(&data.dir).map_err(CliError::failed)?;
-            println!("{}", key.issue(&user, system_now().0 / 1000));
+            let now = system_now().0 / 1000;
+            match count {
+                None => println!("{}", key.issue(&user, now)),
+                Some(n) => {
+                    use std::io::Write as _;
+                    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                    for i in 0..n {
+                        let _ = writeln!(out, "{}", key.issue(&format!("{user}-{i}"), now));
+                    }
+                }
+            }
             Ok(())
         }
         Command::Admin(action) => admin::run(action),
@@ -83,6 +93,8 @@ fn config(args: &ServeArgs) -> Result<Config, CliError> {
         limit.per_second = args.rate_per_second.unwrap_or(limit.per_second);
         Some(limit)
     };
+    config.database = args.data.database.clone();
+    config.uploads = args.uploads.clone();
     if let Some(q) = args.upload_quota {
         config.upload_quota = q;
     }

@@ -29,16 +29,45 @@ pub fn db_path(data_dir: &Path) -> PathBuf {
 #[derive(Debug)]
 pub enum DbError {
     Sqlite(rusqlite::Error),
+    Postgres(tokio_postgres::Error),
+    /// The database could not be reached in time (pool wait, connect); safe to retry.
+    Unavailable(String),
     Other(String),
 }
 
 impl DbError {
-    /// Another connection held the write lock for longer than `BUSY_TIMEOUT`.
+    /// The store is busy or unreachable for now, and nothing was decided: the
+    /// request may be retried with the same key (the API answers 503 + Retry-After).
+    /// SQLite: another connection held the write lock for longer than `BUSY_TIMEOUT`.
+    /// PostgreSQL: the connection failed, the server is shutting down or full, or a
+    /// serialization failure outlived the server's own retries.
     pub fn is_busy(&self) -> bool {
-        matches!(self, DbError::Sqlite(e) if matches!(
-            e.sqlite_error_code(),
-            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-        ))
+        match self {
+            DbError::Sqlite(e) => matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            ),
+            DbError::Postgres(e) => pg_unavailable(e),
+            DbError::Unavailable(_) => true,
+            DbError::Other(_) => false,
+        }
+    }
+}
+
+/// Whether a database error means "not now" rather than "wrong": the
+/// connection or server is gone, or contention outlived our retries.
+fn pg_unavailable(e: &tokio_postgres::Error) -> bool {
+    match e.code() {
+        None => true, // I/O, closed connection, timeout: no answer from the server
+        Some(code) => {
+            let c = code.code();
+            c.starts_with("08") // connection exception
+                || c.starts_with("57P") // admin/crash shutdown, cannot connect now
+                || c == "53300" // too many connections
+                || c == "40001"
+                || c == "40P01"
+                || c == "25006" // read-only transaction: a replica just promoted / demoted
+        }
     }
 }
 
@@ -46,12 +75,20 @@ impl std::fmt::Display for DbError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             DbError::Sqlite(e) => write!(f, "sqlite: {e}"),
+            DbError::Postgres(e) => write!(f, "postgres: {e}"),
+            DbError::Unavailable(s) => write!(f, "database unavailable: {s}"),
             DbError::Other(s) => f.write_str(s),
         }
     }
 }
 
 impl std::error::Error for DbError {}
+
+impl From<tokio_postgres::Error> for DbError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        DbError::Postgres(e)
+    }
+}
 
 impl From<rusqlite::Error> for DbError {
     fn from(e: rusqlite::Error) -> Self {
@@ -92,93 +129,10 @@ pub fn open_existing(data_dir: &Path) -> DbResult<Connection> {
     Ok(conn)
 }
 
+/// Versioned schema changes, in order; `PRAGMA user_version` counts those applied.
 const MIGRATIONS: &[&str] = &[
-    // 1: the first schema.
-    "CREATE TABLE campaign (
-        id          INTEGER PRIMARY KEY CHECK (id = 1),
-        release_at  INTEGER NOT NULL,          -- ms since epoch
-        closes_at   INTEGER,
-        paused      INTEGER NOT NULL DEFAULT 0,
-        updated_at  INTEGER NOT NULL
-    );
-    CREATE TABLE items (
-        id          TEXT PRIMARY KEY,
-        position    INTEGER NOT NULL,
-        kind        TEXT NOT NULL,
-        title       TEXT NOT NULL,
-        price_won   INTEGER NOT NULL,
-        validity    TEXT NOT NULL,             -- JSON, as on the wire
-        code_prefix TEXT,
-        cap         INTEGER CHECK (cap IS NULL OR cap >= 0),
-        granted     INTEGER NOT NULL DEFAULT 0 CHECK (granted >= 0)
-    );
-    CREATE TABLE claims (
-        user_id         TEXT NOT NULL,
-        item_id         TEXT NOT NULL REFERENCES items(id),
-        claimed_at      INTEGER NOT NULL,
-        expires_at      INTEGER,
-        code            TEXT UNIQUE,
-        idempotency_key TEXT NOT NULL,
-        PRIMARY KEY (user_id, item_id)
-    ) WITHOUT ROWID;
-    CREATE INDEX claims_by_time ON claims (claimed_at, item_id);
-    CREATE TABLE idempotency (
-        user_id      TEXT NOT NULL,
-        key          TEXT NOT NULL,
-        request_hash TEXT NOT NULL,
-        response     TEXT NOT NULL,
-        created_at   INTEGER NOT NULL,
-        PRIMARY KEY (user_id, key)
-    ) WITHOUT ROWID;
-    CREATE TABLE ineligible (
-        user_id    TEXT PRIMARY KEY,
-        reason     TEXT NOT NULL,
-        updated_at INTEGER NOT NULL
-    ) WITHOUT ROWID;
-    CREATE TABLE early_attempts (
-        id       INTEGER PRIMARY KEY,
-        at       INTEGER NOT NULL,
-        user_id  TEXT,
-        endpoint TEXT NOT NULL
-    );",
-    // 2: small-business damage claims, their evidence uploads, channel cash.
-    "CREATE TABLE uploads (
-        id           TEXT PRIMARY KEY,
-        user_id      TEXT NOT NULL,
-        sha256       TEXT NOT NULL,             -- the file is DIR/uploads/<2 hex>/<64 hex>
-        size         INTEGER NOT NULL CHECK (size > 0),
-        content_type TEXT NOT NULL,             -- from the file's first bytes
-        category     TEXT,
-        filename     TEXT,                      -- sanitised, metadata only
-        created_at   INTEGER NOT NULL
-    ) WITHOUT ROWID;
-    CREATE UNIQUE INDEX uploads_by_user ON uploads (user_id, sha256);
-    CREATE TABLE damage_claims (
-        receipt_no   TEXT PRIMARY KEY,
-        user_id      TEXT NOT NULL,
-        brn          TEXT NOT NULL UNIQUE,      -- 10 digits
-        business_name TEXT NOT NULL,
-        loss_won     INTEGER NOT NULL,
-        support      TEXT NOT NULL,             -- JSON, as on the wire
-        request      TEXT NOT NULL,             -- the normalised request, JSON
-        status       TEXT NOT NULL DEFAULT 'received',
-        reason       TEXT,
-        submitted_at INTEGER NOT NULL,
-        updated_at   INTEGER NOT NULL
-    ) WITHOUT ROWID;
-    CREATE INDEX damage_claims_by_user ON damage_claims (user_id);
-    CREATE TABLE damage_claim_evidence (
-        receipt_no TEXT NOT NULL REFERENCES damage_claims(receipt_no),
-        upload_id  TEXT NOT NULL REFERENCES uploads(id),
-        category   TEXT NOT NULL,
-        PRIMARY KEY (receipt_no, upload_id)
-    ) WITHOUT ROWID;
-    CREATE TABLE channel_cash (
-        brn        TEXT PRIMARY KEY,            -- 10 digits
-        user_id    TEXT NOT NULL,
-        won        INTEGER NOT NULL,
-        granted_at INTEGER NOT NULL
-    ) WITHOUT ROWID;",
+    include_str!("../migrations/sqlite/0001_init.sql"),
+    include_str!("../migrations/sqlite/0002_business.sql"),
 ];
 
 /// Brings the schema up to date; safe to run any number of times, from any process.
@@ -199,7 +153,7 @@ pub fn migrate(conn: &mut Connection) -> DbResult<()> {
     Ok(())
 }
 
-fn kind_str(kind: ItemKind) -> &'static str {
+pub(crate) fn kind_str(kind: ItemKind) -> &'static str {
     match kind {
         ItemKind::Emoticon => "emoticon",
         ItemKind::Coupon => "coupon",
@@ -207,7 +161,7 @@ fn kind_str(kind: ItemKind) -> &'static str {
     }
 }
 
-fn parse_kind(s: &str) -> DbResult<ItemKind> {
+pub(crate) fn parse_kind(s: &str) -> DbResult<ItemKind> {
     match s {
         "emoticon" => Ok(ItemKind::Emoticon),
         "coupon" => Ok(ItemKind::Coupon),
@@ -370,7 +324,7 @@ impl ItemRow {
 const ITEM_COLUMNS: &str = "id, kind, title, price_won, validity, code_prefix, cap, granted";
 
 /// An `items` row as read, before its text columns are parsed.
-type RawItem = (
+pub(crate) type RawItem = (
     String,
     String,
     String,
@@ -381,7 +335,7 @@ type RawItem = (
     i64,
 );
 
-fn build_item(raw: RawItem) -> DbResult<ItemRow> {
+pub(crate) fn build_item(raw: RawItem) -> DbResult<ItemRow> {
     let (id, kind, title, price, validity, code_prefix, cap, granted) = raw;
     let validity: Validity = serde_json::from_str(&validity)
         .map_err(|e| DbError::Other(format!("item {id}: bad validity in the database: {e}")))?;
@@ -496,7 +450,7 @@ pub struct ClaimInput {
 
 pub const CLAIMS_ENDPOINT: &str = "POST /v1/claims";
 
-fn new_code(prefix: &str) -> String {
+pub(crate) fn new_code(prefix: &str) -> String {
     let mut rng = rand::thread_rng();
     let mut part = || -> String {
         (0..4)

@@ -4,12 +4,12 @@
 use maeum_contract::gate::Phase;
 use maeum_contract::Timestamp;
 
-use crate::db::{self, Settings};
+use crate::db::Settings;
 use crate::problem::{closed, not_open, paused, ApiError};
 use crate::state::AppState;
 
 pub(crate) async fn load_settings(state: &AppState) -> Result<Settings, ApiError> {
-    Ok(state.store.read(db::settings).await?)
+    Ok(state.store.settings().await?)
 }
 
 /// Refuses, and records, a request for a gated endpoint before the release instant.
@@ -21,10 +21,9 @@ pub(crate) async fn refuse_if_early(
 ) -> Result<Timestamp, ApiError> {
     let now = state.clock.now();
     if let Phase::BeforeOpen { .. } = settings.phase(now) {
-        let user = user.to_string();
         state
             .store
-            .write(move |c| db::record_early_attempt(c, now, Some(&user), endpoint))
+            .record_early_attempt(now, Some(user.to_string()), endpoint)
             .await?;
         state.metrics.early_attempt();
         return Err(not_open(settings.release_at, now));

@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::db;
 use crate::guard::InFlight;
 use crate::metrics::{self, Metrics};
 use crate::store::Store;
@@ -35,10 +34,7 @@ impl Ops {
         if self.draining.load(Ordering::SeqCst) {
             return false;
         }
-        let probe = async {
-            self.store.read(db::settings).await.is_ok()
-                && self.store.write(|_| Ok(())).await.is_ok()
-        };
+        let probe = self.store.probe();
         tokio::time::timeout(STORE_PROBE_TIMEOUT, probe)
             .await
             .unwrap_or(false)
@@ -68,7 +64,7 @@ async fn readyz(State(ops): State<Arc<Ops>>) -> Response {
 async fn scrape(State(ops): State<Arc<Ops>>) -> Response {
     let m = &ops.metrics;
     m.gauge(metrics::IN_FLIGHT, &[], ops.in_flight.in_use() as f64);
-    let items = tokio::time::timeout(STORE_PROBE_TIMEOUT, ops.store.read(db::items)).await;
+    let items = tokio::time::timeout(STORE_PROBE_TIMEOUT, ops.store.items()).await;
     if let Ok(Ok(items)) = items {
         for item in items {
             if let Some(cap) = item.cap {

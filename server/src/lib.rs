@@ -8,6 +8,7 @@ pub mod access;
 pub mod api;
 pub mod auth;
 pub mod bizdb;
+pub mod blobs;
 pub mod business;
 pub mod campaign;
 pub mod claims;
@@ -24,10 +25,12 @@ pub mod health;
 pub mod jwt;
 pub mod logging;
 pub mod metrics;
+pub mod pg;
 pub mod problem;
 pub mod state;
 pub mod store;
 pub mod token;
+pub mod writer;
 
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -67,6 +70,10 @@ pub struct Config {
     pub rate_limit: Option<RateLimit>,
     /// Most evidence uploads one user may store.
     pub upload_quota: u64,
+    /// `postgres://...`: keep the data in PostgreSQL instead of `DIR/maeum.sqlite3`.
+    pub database: Option<String>,
+    /// `s3://BUCKET/PREFIX`: keep evidence in an S3-compatible store instead of `DIR/uploads`.
+    pub uploads: Option<String>,
     /// App origins allowed to call the API from another origin (CORS); empty: none.
     pub allow_origins: Vec<String>,
     /// Extra API origins the app may connect to (added to the HTML policy's `connect-src`,
@@ -105,6 +112,8 @@ impl Config {
             header_read_timeout: conn::DEFAULT_HEADER_READ_TIMEOUT,
             rate_limit: Some(RateLimit::default()),
             upload_quota: DEFAULT_UPLOAD_QUOTA,
+            database: None,
+            uploads: None,
             allow_origins: Vec::new(),
             connect_src: Vec::new(),
             jwt: None,
@@ -266,24 +275,16 @@ pub async fn start(config: Config) -> Result<Server, String> {
         .transpose()?;
     let tokens = TokenKey::load_or_create(&config.data_dir)?;
 
-    let path = db::db_path(&config.data_dir);
-    let (campaign, now, db_file) = (config.campaign.clone(), config.clock.now(), path.clone());
-    let opened = tokio::task::spawn_blocking(move || -> db::DbResult<_> {
-        let mut conn = db::open(&db_file)?;
-        db::migrate(&mut conn)?;
-        let notes = db::seed(&mut conn, &campaign, now)?;
-        Ok((conn, notes))
-    })
-    .await
-    .map_err(|e| format!("opening the database failed: {e}"))?;
-    let (writer, notes) = opened.map_err(|e| format!("database {}: {e}", path.display()))?;
+    let database = store::Database::choose(config.database.as_deref(), &config.data_dir)?;
+    let (store, notes) = store::Store::open(&database, &config.campaign, config.clock.now())
+        .await
+        .map_err(|e| format!("database {}: {e}", database.describe()))?;
     for note in notes {
         tracing::info!("note: {note}");
     }
-    let store = store::Store::new(&path, writer)
-        .map_err(|e| format!("cannot start the database writer: {e}"))?;
 
     let uploads_dir = config.data_dir.join(business::UPLOADS_DIR);
+    let blobs = blobs::Blobs::open(config.uploads.as_deref(), &uploads_dir)?;
     let sweep_dir = uploads_dir.clone();
     if let Ok(n @ 1..) =
         tokio::task::spawn_blocking(move || business::sweep_stale_temp_files(&sweep_dir)).await
@@ -300,7 +301,8 @@ pub async fn start(config: Config) -> Result<Server, String> {
         clock: config.clock.clone(),
         tokens: tokens.clone(),
         pause_retry_after_seconds: config.campaign.pause_retry_after_seconds,
-        uploads_dir,
+        blobs,
+        staging_dir: uploads_dir.join("tmp"),
         upload_quota: config.upload_quota,
         rate_limiter: config.rate_limit.map(guard::RateLimiter::new),
         jwt,

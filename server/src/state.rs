@@ -14,8 +14,10 @@ pub struct AppState {
     pub clock: Arc<Clock>,
     pub tokens: TokenKey,
     pub pause_retry_after_seconds: u32,
-    /// `DIR/uploads`: evidence files, content addressed.
-    pub uploads_dir: std::path::PathBuf,
+    /// Where evidence files live, content addressed (`DIR/uploads` or an S3 bucket).
+    pub blobs: crate::blobs::Blobs,
+    /// `DIR/uploads/tmp`: uploads being received, before they go to `blobs`.
+    pub staging_dir: std::path::PathBuf,
     /// Most evidence uploads one user may store.
     pub upload_quota: u64,
     /// Per-user limit on the claim endpoints (`None`: off).

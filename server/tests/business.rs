@@ -7,10 +7,8 @@ use common::*;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-fn upload_count(s: &TestServer) -> i64 {
-    db(&s.data_dir())
-        .query_row("SELECT COUNT(*) FROM uploads", [], |r| r.get(0))
-        .unwrap()
+async fn upload_count(s: &TestServer) -> i64 {
+    s.backing.one("SELECT COUNT(*) FROM uploads", &[]).await
 }
 
 /// Files left in the temporary upload directory (must be none after any answer).
@@ -70,20 +68,20 @@ async fn each_allowed_type_is_stored_by_its_content_whatever_its_name() {
         let sha = sha256_hex(bytes);
         assert_eq!(up["sha256"], sha);
         // Content addressed, byte for byte.
-        let stored = s.data_dir().join("uploads").join(&sha[..2]).join(&sha);
-        assert_eq!(std::fs::read(&stored).unwrap(), *bytes);
+        let stored = s.backing.blobs().read(&sha).await.unwrap();
+        assert_eq!(stored.as_deref(), Some(&bytes[..]));
         ids.push(up["id"].as_str().unwrap().to_string());
     }
     assert_eq!(ids.len(), 4);
     assert!(ids.iter().all(|id| id.len() >= 16));
     // The name is sanitised metadata, never a path.
-    let names: Vec<String> = db(&s.data_dir())
-        .prepare("SELECT filename FROM uploads ORDER BY created_at, filename")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let names: Vec<String> = s
+        .backing
+        .all(
+            "SELECT filename FROM uploads ORDER BY created_at, filename",
+            &[],
+        )
+        .await;
     assert!(names.contains(&"passwd.jpg".to_string()), "{names:?}");
     assert!(!s.data_dir().join("etc").exists());
     // The same bytes again are the same upload (a retry costs nothing).
@@ -93,7 +91,7 @@ async fn each_allowed_type_is_stored_by_its_content_whatever_its_name() {
     )
     .await;
     assert_eq!(again["id"], ids[0].as_str());
-    assert_eq!(upload_count(&s), 4);
+    assert_eq!(upload_count(&s).await, 4);
     // With a category.
     let mut other = pdf_fixture();
     other.extend_from_slice(b"% bankbook\n");
@@ -107,13 +105,13 @@ async fn each_allowed_type_is_stored_by_its_content_whatever_its_name() {
         )
         .await;
     assert_eq!(res.status(), 201);
-    let category: String = db(&s.data_dir())
-        .query_row(
+    let category: String = s
+        .backing
+        .one(
             "SELECT category FROM uploads WHERE sha256 = ?1",
-            [sha256_hex(&other)],
-            |r| r.get(0),
+            &[&sha256_hex(&other)],
         )
-        .unwrap();
+        .await;
     assert_eq!(category, "bankbook");
     assert!(temp_files(&s).is_empty());
 }
@@ -129,9 +127,9 @@ async fn a_renamed_executable_is_refused_by_its_first_bytes() {
     // A short text file that sniffs as nothing, too.
     let res = s.upload("owner", "a.png", "image/png", b"hello").await;
     expect_problem(res, 415, "unsupported_media_type").await;
-    assert_eq!(upload_count(&s), 0);
+    assert_eq!(upload_count(&s).await, 0);
     assert!(temp_files(&s).is_empty());
-    let stored: Vec<_> = files_under(&s.data_dir().join("uploads"));
+    let stored = s.backing.blobs().list().await.unwrap();
     assert!(stored.is_empty(), "{stored:?}");
 }
 
@@ -156,13 +154,8 @@ async fn an_oversize_file_is_refused_while_streaming_and_nothing_is_left_behind(
     let p = expect_problem(res, 413, "payload_too_large").await;
     assert!(p["detail"].as_str().unwrap().contains("10MB"), "{p}");
     assert!(temp_files(&s).is_empty(), "{:?}", temp_files(&s));
-    assert_eq!(upload_count(&s), 1);
-    assert!(!s
-        .data_dir()
-        .join("uploads")
-        .join(&sha256_hex(&over)[..2])
-        .join(sha256_hex(&over))
-        .exists());
+    assert_eq!(upload_count(&s).await, 1);
+    assert!(!s.backing.blobs().exists(&sha256_hex(&over)).await.unwrap());
     // The connection story is fine too: the next request works.
     assert_eq!(
         s.upload("owner", "a.jpg", "image/jpeg", &jpeg_fixture())
@@ -221,7 +214,7 @@ async fn empty_missing_or_malformed_uploads_are_bad_requests() {
         .await
         .unwrap();
     expect_problem(res, 401, "unauthorized").await;
-    assert_eq!(upload_count(&s), 0);
+    assert_eq!(upload_count(&s).await, 0);
     assert!(temp_files(&s).is_empty());
 }
 
@@ -276,25 +269,24 @@ async fn a_claim_is_received_with_the_support_the_server_computes() {
     assert!(receipt.get("reason").is_none());
 
     // Stored normalised, with the account number as given (digits), evidence linked.
-    let conn = db(&s.data_dir());
-    let (brn, request): (String, String) = conn
-        .query_row(
+    let (brn, request): (String, String) = s
+        .backing
+        .one(
             "SELECT brn, request FROM damage_claims WHERE receipt_no = ?1",
-            [no],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            &[no],
         )
-        .unwrap();
+        .await;
     assert_eq!(brn, "1248100998");
     let request: Value = serde_json::from_str(&request).unwrap();
     assert_eq!(request["payout"]["account_no"], "3333011234567");
     assert_eq!(request["phone"], "010-1234-5678");
-    let linked: i64 = conn
-        .query_row(
+    let linked: i64 = s
+        .backing
+        .one(
             "SELECT COUNT(*) FROM damage_claim_evidence WHERE receipt_no = ?1 AND upload_id = ?2",
-            [no, &sales],
-            |r| r.get(0),
+            &[no, &sales],
         )
-        .unwrap();
+        .await;
     assert_eq!(linked, 1);
 
     // The tiers, from the server's rule, for other businesses.
@@ -361,9 +353,10 @@ async fn a_replayed_submit_returns_the_same_receipt_and_files_once() {
         answers.insert(body);
     }
     assert_eq!(answers.len(), 1);
-    let rows: i64 = db(&s.data_dir())
-        .query_row("SELECT COUNT(*) FROM damage_claims", [], |r| r.get(0))
-        .unwrap();
+    let rows: i64 = s
+        .backing
+        .one("SELECT COUNT(*) FROM damage_claims", &[])
+        .await;
     assert_eq!(rows, 2);
     // The same key with another body; no key at all.
     let mut other = damage_claim_body();
@@ -581,9 +574,10 @@ async fn each_field_error_names_the_body_field() {
             .unwrap();
         expect_problem(res, 400, "invalid_json").await;
     }
-    let rows: i64 = db(&s.data_dir())
-        .query_row("SELECT COUNT(*) FROM damage_claims", [], |r| r.get(0))
-        .unwrap();
+    let rows: i64 = s
+        .backing
+        .one("SELECT COUNT(*) FROM damage_claims", &[])
+        .await;
     assert_eq!(rows, 0);
 }
 
@@ -735,9 +729,10 @@ async fn channel_cash_is_granted_once_per_business() {
         assert_eq!(later["granted_at"], grant["granted_at"]);
         assert_eq!(later["won"], 50000);
     }
-    let rows: i64 = db(&s.data_dir())
-        .query_row("SELECT COUNT(*) FROM channel_cash", [], |r| r.get(0))
-        .unwrap();
+    let rows: i64 = s
+        .backing
+        .one("SELECT COUNT(*) FROM channel_cash", &[])
+        .await;
     assert_eq!(rows, 1);
     // Another business gets its own.
     assert_eq!(
@@ -800,13 +795,10 @@ async fn the_business_endpoints_are_gated_like_claims() {
         let p = expect_problem(res, 403, "not_open").await;
         assert!(p["release_at"].is_string() && p["server_time"].is_string());
     }
-    let endpoints: Vec<String> = db(&s.data_dir())
-        .prepare("SELECT endpoint FROM early_attempts ORDER BY id")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let endpoints: Vec<String> = s
+        .backing
+        .all("SELECT endpoint FROM early_attempts ORDER BY id", &[])
+        .await;
     assert_eq!(
         endpoints,
         [
@@ -816,7 +808,7 @@ async fn the_business_endpoints_are_gated_like_claims() {
             "POST /v1/channel-cash"
         ]
     );
-    assert!(temp_files(&s).is_empty() && upload_count(&s) == 0);
+    assert!(temp_files(&s).is_empty() && upload_count(&s).await == 0);
 
     s.server.clock().set_now(t("2023-01-05T09:00:00+09:00"));
     assert!(s.cli(&["admin", "pause"]).status.success());

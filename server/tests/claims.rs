@@ -98,13 +98,10 @@ async fn the_same_key_and_body_replays_the_first_answer_byte_for_byte() {
     assert_eq!(again.status(), 200);
     assert_eq!(again.headers()["idempotent-replayed"], "true");
     assert_eq!(again.text().await.unwrap(), first);
-    let rows: i64 = db(&s.data_dir())
-        .query_row(
-            "SELECT COUNT(*) FROM claims WHERE user_id = 'alice'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let rows: i64 = s
+        .backing
+        .one("SELECT COUNT(*) FROM claims WHERE user_id = 'alice'", &[])
+        .await;
     assert_eq!(rows, 2);
 }
 
@@ -136,19 +133,11 @@ async fn concurrent_requests_with_one_key_grant_once_and_all_get_the_same_answer
         statuses(&serde_json::from_str(&bodies[0]).unwrap()),
         ["granted", "granted"]
     );
-    let conn = db(&s.data_dir());
-    let rows: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM claims WHERE user_id = 'tapper'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    let granted: i64 = conn
-        .query_row("SELECT granted FROM items WHERE id = ?1", [DRAWER], |r| {
-            r.get(0)
-        })
-        .unwrap();
+    let rows: i64 = s
+        .backing
+        .one("SELECT COUNT(*) FROM claims WHERE user_id = 'tapper'", &[])
+        .await;
+    let granted: i64 = s.backing.granted(DRAWER).await;
     assert_eq!((rows, granted), (2, 1));
 }
 
@@ -192,9 +181,7 @@ async fn a_missing_or_malformed_idempotency_key_is_400() {
         .await
         .unwrap();
     expect_problem(res, 400, "bad_request").await;
-    let rows: i64 = db(&s.data_dir())
-        .query_row("SELECT COUNT(*) FROM claims", [], |r| r.get(0))
-        .unwrap();
+    let rows: i64 = s.backing.one("SELECT COUNT(*) FROM claims", &[]).await;
     assert_eq!(rows, 0);
 }
 
@@ -336,9 +323,7 @@ async fn an_unknown_item_is_422_and_nothing_in_the_request_is_granted() {
     let res = s.claim("alice", "k", &[FOREVER, "no-such-item"]).await;
     let problem = expect_problem(res, 422, "unknown_item").await;
     assert!(problem["detail"].as_str().unwrap().contains("no-such-item"));
-    let rows: i64 = db(&s.data_dir())
-        .query_row("SELECT COUNT(*) FROM claims", [], |r| r.get(0))
-        .unwrap();
+    let rows: i64 = s.backing.one("SELECT COUNT(*) FROM claims", &[]).await;
     assert_eq!(rows, 0);
     // The refusal was not stored under the key: the corrected request goes through.
     let res = s.claim("alice", "k", &[FOREVER]).await;
@@ -355,13 +340,13 @@ async fn a_second_claim_under_a_new_key_is_already_claimed_with_the_same_claim()
         second["results"][0]["claim"], first["results"][0]["claim"],
         "same code and times"
     );
-    let rows: i64 = db(&s.data_dir())
-        .query_row(
+    let rows: i64 = s
+        .backing
+        .one(
             "SELECT COUNT(*) FROM claims WHERE user_id = 'alice' AND item_id = ?1",
-            [MAKERS_2000],
-            |r| r.get(0),
+            &[MAKERS_2000],
         )
-        .unwrap();
+        .await;
     assert_eq!(rows, 1);
 }
 
@@ -390,11 +375,7 @@ async fn an_ineligible_user_gets_the_reason_and_nothing_else() {
         .unwrap();
     assert_eq!(mine.ineligible_reason.as_deref(), Some(reason));
     assert!(mine.claims.is_empty());
-    let drawer_granted: i64 = db(&s.data_dir())
-        .query_row("SELECT granted FROM items WHERE id = ?1", [DRAWER], |r| {
-            r.get(0)
-        })
-        .unwrap();
+    let drawer_granted: i64 = s.backing.granted(DRAWER).await;
     assert_eq!(
         drawer_granted, 0,
         "an ineligible claim takes nothing from the cap"
@@ -543,24 +524,20 @@ async fn three_hundred_users_racing_for_a_cap_of_one_hundred_get_exactly_one_hun
         assert_eq!(status, expected, "{user}");
     }
 
-    let conn = db(&s.data_dir());
-    let (rows, distinct): (i64, i64) = conn
-        .query_row(
+    let (rows, distinct): (i64, i64) = s
+        .backing
+        .one(
             "SELECT COUNT(*), COUNT(DISTINCT user_id) FROM claims WHERE item_id = ?1",
-            [DRAWER],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            &[DRAWER],
         )
-        .unwrap();
+        .await;
     assert_eq!((rows, distinct), (100, 100));
-    let granted: i64 = conn
-        .query_row("SELECT granted FROM items WHERE id = ?1", [DRAWER], |r| {
-            r.get(0)
-        })
-        .unwrap();
+    let granted: i64 = s.backing.granted(DRAWER).await;
     assert_eq!(granted, 100);
-    let codes: i64 = conn
-        .query_row("SELECT COUNT(DISTINCT code) FROM claims", [], |r| r.get(0))
-        .unwrap();
+    let codes: i64 = s
+        .backing
+        .one("SELECT COUNT(DISTINCT code) FROM claims", &[])
+        .await;
     assert_eq!(codes, 100);
 }
 

@@ -62,7 +62,7 @@ async fn serve_on_port_zero_prints_the_real_address_and_stops_cleanly_on_sigterm
     assert!(data.join("maeum.sqlite3").is_file() && data.join("token.key").is_file());
 
     // A token printed by the CLI works against the running server.
-    let out = cli(&data, &["token", "alice"]);
+    let out = cli(&Backing::sqlite(&data), &["token", "alice"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let token = stdout(&out).trim().to_string();
     let res = reqwest::Client::new()
@@ -215,7 +215,7 @@ fn admin_and_report_need_an_existing_database() {
         &["report"],
         &["admin", "cap", "drawer-plus-1m", "5"],
     ] {
-        let out = cli(dir.path(), args);
+        let out = cli(&Backing::sqlite(dir.path()), args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         assert!(
             stderr(&out).contains("start `maeum-server serve"),

@@ -69,7 +69,11 @@ async fn sigterm_under_load_drains_in_flight_requests_and_loses_no_acknowledged_
     );
     let (url, ops) = (served.url.clone(), served.metrics_url.clone().unwrap());
     let http = reqwest::Client::new();
-    let token = |user: &str| stdout(&cli(&data, &["token", user])).trim().to_string();
+    let token = |user: &str| {
+        stdout(&cli(&Backing::sqlite(&data), &["token", user]))
+            .trim()
+            .to_string()
+    };
     let uploader = token("uploader");
     // One token per client: the load is real claims, each user claiming once.
     let tokens: Vec<String> = (0..8).map(|i| token(&format!("load{i}"))).collect();
@@ -181,7 +185,9 @@ async fn past_the_grace_period_a_stuck_request_is_cut_and_the_process_still_exit
     );
     let http = reqwest::Client::new();
     let ops = served.metrics_url.clone().unwrap();
-    let token = stdout(&cli(&data, &["token", "stuck"])).trim().to_string();
+    let token = stdout(&cli(&Backing::sqlite(&data), &["token", "stuck"]))
+        .trim()
+        .to_string();
     let (_upload, _rest) = half_sent_upload(&served.url, &token).await;
     wait_for("the upload to hold a slot", || async {
         metric(&http, &ops, "maeum_in_flight_requests").await >= 1.0

@@ -63,9 +63,7 @@ async fn every_gated_endpoint_refuses_before_release_then_opens_by_the_server_cl
         .await
         .unwrap();
     expect_problem(res, 403, "not_open").await;
-    let rows: i64 = db(&s.data_dir())
-        .query_row("SELECT COUNT(*) FROM claims", [], |r| r.get(0))
-        .unwrap();
+    let rows: i64 = s.backing.one("SELECT COUNT(*) FROM claims", &[]).await;
     assert_eq!(rows, 0);
 
     // The release instant passes on the server's clock.
@@ -124,14 +122,13 @@ async fn early_attempts_are_recorded_and_counted_in_the_report() {
         "{report}"
     );
 
-    let conn = db(&s.data_dir());
-    let rows: Vec<(String, String)> = conn
-        .prepare("SELECT user_id, endpoint FROM early_attempts ORDER BY id")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let rows: Vec<(String, String)> = s
+        .backing
+        .all(
+            "SELECT user_id, endpoint FROM early_attempts ORDER BY id",
+            &[],
+        )
+        .await;
     assert_eq!(
         rows[0],
         ("leak-1".to_string(), "GET /v1/package".to_string())
@@ -207,23 +204,19 @@ async fn pausing_while_claims_are_in_flight_never_half_grants() {
         })
         .collect();
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    let dir = s.data_dir();
-    let paused = tokio::task::spawn_blocking(move || cli(&dir, &["admin", "pause"]))
+    let backing = s.backing.clone();
+    let paused = tokio::task::spawn_blocking(move || cli(&backing, &["admin", "pause"]))
         .await
         .unwrap();
     assert!(paused.status.success());
 
-    let conn = db(&s.data_dir());
     let mut granted_users = 0;
     for t in tasks {
         let (user, status, body) = t.await.unwrap();
-        let rows: i64 = conn
-            .query_row(
-                "SELECT COUNT(*) FROM claims WHERE user_id = ?1",
-                [&user],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let rows: i64 = s
+            .backing
+            .one("SELECT COUNT(*) FROM claims WHERE user_id = ?1", &[&user])
+            .await;
         match status {
             200 => {
                 assert!(body.contains("\"granted\""), "{body}");
@@ -237,11 +230,7 @@ async fn pausing_while_claims_are_in_flight_never_half_grants() {
             other => panic!("{user}: unexpected {other} {body}"),
         }
     }
-    let drawer: i64 = conn
-        .query_row("SELECT granted FROM items WHERE id = ?1", [DRAWER], |r| {
-            r.get(0)
-        })
-        .unwrap();
+    let drawer: i64 = s.backing.granted(DRAWER).await;
     assert_eq!(drawer, granted_users);
     expect_problem(s.claim("late", "k", &[FOREVER]).await, 503, "paused").await;
 }

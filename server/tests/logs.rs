@@ -27,7 +27,9 @@ async fn journeys_leave_one_access_line_each_and_no_secret_in_any_log_line() {
         ],
         &[("RUST_LOG", "trace")],
     );
-    let token = stdout(&cli(&data, &["token", "owner"])).trim().to_string();
+    let token = stdout(&cli(&Backing::sqlite(&data), &["token", "owner"]))
+        .trim()
+        .to_string();
     let url = served.url.clone();
     let http = reqwest::Client::new();
     let post = |path: &str, key: &str, body: Value| {

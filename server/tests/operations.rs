@@ -191,7 +191,24 @@ async fn wait_ready(s: &TestServer, want: StatusCode) {
 async fn readiness_turns_503_while_the_store_cannot_take_a_write_and_back() {
     let s = start_with_metrics(|_| {}).await;
     wait_ready(&s, StatusCode::OK).await;
-    // Another process holds the database's write lock.
+    // Another process holds the database's write lock (SQLite), or a lock on
+    // the campaign table that the probe needs (PostgreSQL).
+    if let Some(url) = &s.backing.database {
+        let (mut client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let tx = client.transaction().await.unwrap();
+        tx.batch_execute("LOCK TABLE campaign IN ACCESS EXCLUSIVE MODE")
+            .await
+            .unwrap();
+        wait_ready(&s, StatusCode::SERVICE_UNAVAILABLE).await;
+        let live = s.http.get(ops_url(&s, "/livez")).send().await.unwrap();
+        assert_eq!(live.status(), 200, "alive all the same");
+        tx.commit().await.unwrap();
+        wait_ready(&s, StatusCode::OK).await;
+        return;
+    }
     let blocker = db(&s.data_dir());
     blocker.execute_batch("BEGIN EXCLUSIVE").unwrap();
     wait_ready(&s, StatusCode::SERVICE_UNAVAILABLE).await;

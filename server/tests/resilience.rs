@@ -11,7 +11,6 @@ use serde_json::Value;
 use sha2::Digest;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,8 +20,10 @@ use tokio::io::AsyncWriteExt;
 async fn two_servers_over_one_data_dir_grant_a_cap_exactly_once_each() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
+    let backing = Backing::fresh(data.clone()).await;
     let config = || {
         let mut c = Config::new(&data);
+        backing.apply(&mut c);
         c.campaign = campaign_with_cap(DRAWER, 100);
         c
     };
@@ -73,20 +74,14 @@ async fn two_servers_over_one_data_dir_grant_a_cap_exactly_once_each() {
         .all(|(s, _)| s == "granted" || s == "sold_out"));
 
     // The database agrees, and nobody holds the item twice.
-    let conn = db(&data);
-    let (rows, users): (i64, i64) = conn
-        .query_row(
+    let (rows, users): (i64, i64) = backing
+        .one(
             "SELECT COUNT(*), COUNT(DISTINCT user_id) FROM claims WHERE item_id = ?1",
-            [DRAWER],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            &[DRAWER],
         )
-        .unwrap();
+        .await;
     assert_eq!((rows, users), (100, 100));
-    let counted: i64 = conn
-        .query_row("SELECT granted FROM items WHERE id = ?1", [DRAWER], |r| {
-            r.get(0)
-        })
-        .unwrap();
+    let counted: i64 = backing.granted(DRAWER).await;
     assert_eq!(counted, 100);
 
     // A retry through the other server replays the first answer byte for byte.
@@ -468,10 +463,16 @@ impl Drop for Proc {
     }
 }
 
-fn spawn_serve(data: &Path) -> (Proc, String) {
+fn spawn_serve(backing: &Backing) -> (Proc, String) {
     let mut child = Command::new(BIN)
-        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
-        .arg(data)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .args(backing.cli_args())
+        .args(
+            backing
+                .uploads
+                .iter()
+                .flat_map(|u| ["--uploads", u.as_str()]),
+        )
         .args(["--no-rate-limit"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -519,7 +520,8 @@ async fn claim_at(
 async fn a_sigkill_loses_no_acknowledged_claim_and_retries_replay() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let (proc, url) = spawn_serve(&data);
+    let backing = Backing::fresh(data.clone()).await;
+    let (proc, url) = spawn_serve(&backing);
     let key = TokenKey::load_or_create(&data).unwrap();
     let now = maeum_server::clock::system_now().0 / 1000;
     let token = |user: &str| key.issue(user, now);
@@ -573,8 +575,7 @@ async fn a_sigkill_loses_no_acknowledged_claim_and_retries_replay() {
     drop(proc);
 
     // Restart on the same data directory.
-    let (proc2, url2) = spawn_serve(&data);
-    let conn = db(&data);
+    let (proc2, url2) = spawn_serve(&backing);
     for (user, body) in &acknowledged {
         let v: Value = serde_json::from_str(body).unwrap();
         let granted: Vec<&str> = v["results"]
@@ -585,13 +586,12 @@ async fn a_sigkill_loses_no_acknowledged_claim_and_retries_replay() {
             .map(|r| r["item_id"].as_str().unwrap())
             .collect();
         for item in granted {
-            let rows: i64 = conn
-                .query_row(
+            let rows: i64 = backing
+                .one(
                     "SELECT COUNT(*) FROM claims WHERE user_id = ?1 AND item_id = ?2",
-                    [user.as_str(), item],
-                    |r| r.get(0),
+                    &[user.as_str(), item],
                 )
-                .unwrap();
+                .await;
             assert_eq!(rows, 1, "{user} was told {item} was granted");
         }
         // A retry with the same key replays the acknowledged answer.
@@ -610,19 +610,11 @@ async fn a_sigkill_loses_no_acknowledged_claim_and_retries_replay() {
             "{user}"
         );
     }
-    let per_user: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM (SELECT user_id FROM claims GROUP BY user_id, item_id HAVING COUNT(*) > 1)",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let per_user: i64 = backing.one("SELECT COUNT(*) FROM (SELECT user_id FROM claims GROUP BY user_id, item_id HAVING COUNT(*) > 1) AS twice", &[]).await;
     assert_eq!(per_user, 0);
-    let total: i64 = conn
-        .query_row("SELECT COUNT(DISTINCT user_id) FROM claims", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
+    let total: i64 = backing
+        .one("SELECT COUNT(DISTINCT user_id) FROM claims", &[])
+        .await;
     assert_eq!(total, 80);
     eprintln!(
         "crash test: {} acknowledged before the kill, {} unanswered and retried",

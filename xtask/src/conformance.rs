@@ -19,11 +19,12 @@ fn quote(s: &str) -> String {
 
 /// Starts `maeum-server serve` on a fresh data directory and runs every check
 /// against it; the kit's `N passed, M failed, K skipped` line goes into the tally.
-/// `store_args` and `store_env` are given to `serve`, `token` and `admin` alike
-/// (e.g. what picks another store), so the same checks run on each store.
+/// `serve_args` go to `serve` only (e.g. `--uploads s3://…`); `store_env` goes to
+/// `serve`, `token` and `admin` alike (e.g. `DATABASE_URL`), so the same checks
+/// run on each store.
 pub fn against_reference(
     tally: &mut Tally,
-    store_args: &[&str],
+    serve_args: &[&str],
     store_env: &[(&str, String)],
 ) -> Result {
     run(cmd("cargo").args([
@@ -47,7 +48,7 @@ pub fn against_reference(
         "--allow-origin",
         APP_ORIGIN,
     ];
-    serve.extend_from_slice(store_args);
+    serve.extend_from_slice(serve_args);
     let (mut server, url) = start_server_with(&serve, store_env)?;
     let hook = |command: &str, placeholder: &str| {
         let mut words = vec![
@@ -57,7 +58,6 @@ pub fn against_reference(
             "--data-dir".to_string(),
             quote(&data),
         ];
-        words.extend(store_args.iter().map(|a| quote(a)));
         words.join(" ")
     };
     let junit = root().join("target/conformance.xml");

@@ -4,6 +4,8 @@
 //! installs something first checks whether it is already there.
 
 mod conformance;
+mod load;
+mod services;
 mod setup;
 mod size;
 mod steps;
@@ -20,6 +22,8 @@ const USAGE: &str = "usage: cargo xtask <command>
   test    set up and run every test layer (contract, server, browser components, release bundle, end-to-end, WebKit)
   bench   set up, build the release bundle and print sizes and server throughput (writes docs/perf.md)
   build   set up and build the release bundle into dist/
+  bench-server  only the server load part of bench (wrk, SQLite and PostgreSQL); prints it
+  with-services CMD...  run CMD with a throwaway PostgreSQL and S3 store and MAEUM_TEST_* set
   size    where the package wasm's bytes go, by crate, next to the floor's (needs twiggy; installs it)";
 
 fn main() -> ExitCode {
@@ -31,6 +35,8 @@ fn main() -> ExitCode {
         Some("bench") => steps::bench(),
         Some("build") => setup::all().and_then(|_| steps::build_release()),
         Some("size") => steps::size(),
+        Some("with-services") => services::with_services(&args[1..]),
+        Some("bench-server") => steps::bench_server(),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

@@ -252,10 +252,24 @@ fn run_layers(tally: &mut Tally) -> Result {
             .env("CHROMEDRIVER", "/usr/bin/chromedriver"),
     )?;
     // 3. The reference server process, checked by the conformance kit as a
-    //    backend team checks theirs (issue 14).
+    //    backend team checks theirs (issue 14), on SQLite + a local folder.
     build_server()?;
     crate::conformance::against_reference(tally, &[], &[])?;
-    // 4. The release bundle, served by the reference server, in Chromium.
+    // 4. The server's suites and the kit again on PostgreSQL + S3 (SeaweedFS),
+    //    both throwaway; stopped when `services` drops, also when a suite fails.
+    {
+        let services = crate::services::Services::start()?;
+        tally.run(
+            cmd("cargo")
+                .args(["test", "-p", "maeum-server"])
+                .envs(services.test_env()),
+        )?;
+        let mut env = services.s3.env();
+        env.push(("DATABASE_URL", services.pg.url.clone()));
+        let uploads = format!("s3://{}/conformance", crate::services::S3_BUCKET);
+        crate::conformance::against_reference(tally, &["--uploads", &uploads], &env)?;
+    }
+    // 5. The release bundle, served by the reference server, in Chromium.
     build_demo_bundle()?;
     let chromium = tally.run(
         cmd("npx")
@@ -265,7 +279,7 @@ fn run_layers(tally: &mut Tally) -> Result {
             .env("MAEUM_DIST", dist())
             .env("CI", "1"),
     );
-    // 5. The same bundle in WebKit (even when a Chromium spec failed: both tell).
+    // 6. The same bundle in WebKit (even when a Chromium spec failed: both tell).
     let webkit = tally.run(&mut crate::webkit::smoke(&server_bin(), &dist()));
     chromium.and(webkit)
 }
@@ -332,6 +346,13 @@ fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" / "))
         .unwrap_or_else(|_| "unknown".into())
+}
+
+/// The server under wrk (see `load`), printed.
+pub fn bench_server() -> Result {
+    build_server()?;
+    print!("{}", crate::load::server_load(&server_bin())?);
+    Ok(())
 }
 
 pub fn bench() -> Result {
@@ -452,6 +473,8 @@ pub fn bench() -> Result {
         "--bench",
         "faults",
     ]))?;
+    let load = crate::load::server_load(&server_bin())?;
+    print!("{load}");
     std::fs::write(root().join("docs/reliability.md"), &faults)
         .map_err(|e| format!("writing docs/reliability.md: {e}"))?;
     println!("wrote docs/reliability.md");
@@ -496,7 +519,7 @@ pub fn bench() -> Result {
          defines it: the code that builds a view is tachys's), from twiggy, on each wasm built like its release \
          bundle but with names kept (and with server_fn's stream classes, which the release hook drops).\n\n\
          {breakdown}\n\
-         ## Reference server (64 concurrent clients on loopback, cap check on)\n\n```\n{server}```\n",
+         ## Reference server (64 concurrent clients on loopback, cap check on)\n\n```\n{server}```\n\n{load}",
         max_ratio = crate::tappable::MAX_RATIO,
         tappable_md = tappable.markdown,
     );

@@ -5,7 +5,6 @@ use maeum_contract::money::group_thousands;
 
 use crate::bizdb::{self, Decision};
 use crate::clock::system_now;
-use crate::db;
 
 use super::args::{Admin, Claims, CliError};
 use super::report::{kst_full, kst_minute};
@@ -14,8 +13,8 @@ pub(super) fn run(action: Admin) -> Result<(), CliError> {
     let now = system_now();
     match action {
         Admin::Cap { item, cap, data } => {
-            let mut conn = db::open_existing(&data.dir)?;
-            let (old, granted) = db::set_cap(&mut conn, &item, cap.0)?;
+            let (old, granted) =
+                data.with_store(async |s| Ok(s.set_cap(item.clone(), cap.0).await?))?;
             let show = |c: Option<u64>| c.map_or("unlimited".to_string(), group_thousands);
             println!(
                 "{item}: cap {} -> {} ({} granted so far)",
@@ -28,33 +27,30 @@ pub(super) fn run(action: Admin) -> Result<(), CliError> {
             }
         }
         Admin::Ineligible { user, reason, data } => {
-            let mut conn = db::open_existing(&data.dir)?;
-            db::set_ineligible(&mut conn, &user, Some(&reason), now)?;
+            data.with_store(async |s| {
+                Ok(s.set_ineligible(user.clone(), Some(reason.clone()), now)
+                    .await?)
+            })?;
             println!("{user}: ineligible ({reason})");
         }
         Admin::Eligible { user, data } => {
-            let mut conn = db::open_existing(&data.dir)?;
-            db::set_ineligible(&mut conn, &user, None, now)?;
+            data.with_store(async |s| Ok(s.set_ineligible(user.clone(), None, now).await?))?;
             println!("{user}: eligible");
         }
         Admin::Pause { data } => {
-            let mut conn = db::open_existing(&data.dir)?;
-            db::set_paused(&mut conn, true, now)?;
+            data.with_store(async |s| Ok(s.set_paused(true, now).await?))?;
             println!("paused: claims now answer 503 paused");
         }
         Admin::Resume { data } => {
-            let mut conn = db::open_existing(&data.dir)?;
-            db::set_paused(&mut conn, false, now)?;
+            data.with_store(async |s| Ok(s.set_paused(false, now).await?))?;
             println!("resumed: claims are accepted");
         }
         Admin::ReleaseAt { at, data } => {
-            let mut conn = db::open_existing(&data.dir)?;
-            let old = db::set_release_at(&mut conn, at, now)?;
+            let old = data.with_store(async |s| Ok(s.set_release_at(at, now).await?))?;
             println!("release_at {} -> {} ({} KST)", old, at, kst_full(at));
         }
         Admin::ClosesAt { at, data } => {
-            let mut conn = db::open_existing(&data.dir)?;
-            db::set_closes_at(&mut conn, at.0, now)?;
+            data.with_store(async |s| Ok(s.set_closes_at(at.0, now).await?))?;
             println!(
                 "closes_at {}",
                 at.0.map_or("none".to_string(), |t| format!("{t} ({} KST)", kst_full(t)))
@@ -69,8 +65,8 @@ pub(super) fn run(action: Admin) -> Result<(), CliError> {
 fn decide(claims: Claims) -> Result<(), CliError> {
     let (receipt, decision, data) = match claims {
         Claims::List { data } => {
-            let conn = db::open_existing(&data.dir)?;
-            print!("{}", format_claims(&bizdb::list_damage_claims(&conn)?));
+            let rows = data.with_store(async |s| Ok(s.list_damage_claims().await?))?;
+            print!("{}", format_claims(&rows));
             return Ok(());
         }
         Claims::Review { receipt, data } => (receipt, Decision::Review, data),
@@ -82,8 +78,12 @@ fn decide(claims: Claims) -> Result<(), CliError> {
             data,
         } => (receipt, Decision::Reject { reason }, data),
     };
-    let mut conn = db::open_existing(&data.dir)?;
-    let (before, after) = bizdb::decide_damage_claim(&mut conn, &receipt, &decision, system_now())?;
+    let (before, after) = data.with_store(async |s| {
+        Ok(
+            s.decide_damage_claim(receipt.clone(), decision.clone(), system_now())
+                .await?,
+        )
+    })?;
     println!(
         "{}: {} -> {}{}",
         after.receipt_no,

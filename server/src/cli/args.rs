@@ -26,7 +26,9 @@ Several servers may share one data directory (SQLite WAL). --allow-origin lets a
 on another origin call the API (CORS); --connect-src adds API origins to the app's
 Content-Security-Policy (absolute URLs in the dist's config.json are added by themselves).
 
-Admin changes are written to DIR/maeum.sqlite3; a running server sees them on its next request.
+Admin changes are written to DIR/maeum.sqlite3 (or the --database / DATABASE_URL PostgreSQL);
+a running server sees them on its next request. --uploads s3://BUCKET/PREFIX keeps evidence in
+an S3-compatible store (AWS_* variables; see docs/scaling.md).
 The token secret is MAEUM_TOKEN_SECRET if set, else DIR/token.key (created on first use).
 See docs/operations.md for running it in production.";
 
@@ -50,6 +52,9 @@ pub enum Command {
     Token {
         #[arg(value_name = "USER_ID", value_parser = user_id)]
         user: String,
+        /// Prints N tokens instead, for USER_ID-0 ... USER_ID-(N-1), one a line (load tests).
+        #[arg(long, value_name = "N")]
+        count: Option<u32>,
         #[command(flatten)]
         data: DataDir,
     },
@@ -68,6 +73,32 @@ pub struct DataDir {
     /// The data directory: maeum.sqlite3, token.key, uploads/.
     #[arg(long = "data-dir", value_name = "DIR", value_parser = non_empty_path)]
     pub dir: PathBuf,
+    /// Keep the data in PostgreSQL (postgres://USER@HOST:PORT/DB) instead of DIR/maeum.sqlite3.
+    #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database: Option<String>,
+}
+
+impl DataDir {
+    /// The database these arguments name.
+    pub fn database(&self) -> Result<crate::store::Database, CliError> {
+        crate::store::Database::choose(self.database.as_deref(), &self.dir).map_err(CliError::Usage)
+    }
+
+    /// Opens the existing database on a small runtime and runs `f` on it (for `admin` and `report`).
+    pub fn with_store<R>(
+        &self,
+        f: impl AsyncFnOnce(&crate::store::Store) -> Result<R, CliError>,
+    ) -> Result<R, CliError> {
+        let database = self.database()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| CliError::failed(format!("cannot start the runtime: {e}")))?;
+        runtime.block_on(async {
+            let store = crate::store::Store::open_existing(&database).await?;
+            f(&store).await
+        })
+    }
 }
 
 #[derive(Debug, Args)]
@@ -105,6 +136,11 @@ pub struct ServeArgs {
     /// Evidence uploads one user may store.
     #[arg(long, value_name = "N", value_parser = number::<u64>)]
     pub upload_quota: Option<u64>,
+    /// Keep evidence in an S3-compatible bucket (s3://BUCKET/PREFIX) instead of DIR/uploads;
+    /// credentials and endpoint from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION,
+    /// AWS_ENDPOINT_URL (AWS_ALLOW_HTTP=true for a plain-HTTP endpoint).
+    #[arg(long, value_name = "URL", value_parser = s3_url)]
+    pub uploads: Option<String>,
     /// An app origin allowed to call the API from another origin (CORS); repeatable.
     #[arg(long = "allow-origin", value_name = "ORIGIN", value_parser = origin)]
     pub allow_origins: Vec<String>,
@@ -396,4 +432,14 @@ fn origin(s: &str) -> Result<String, String> {
     crate::headers::origin_of(s)
         .filter(|o| o.len() == s.trim_end_matches('/').len())
         .ok_or_else(|| format!("{s:?} is not an origin like https://app.example.com"))
+}
+
+/// `s3://BUCKET` or `s3://BUCKET/PREFIX`.
+fn s3_url(s: &str) -> Result<String, String> {
+    match s.strip_prefix("s3://") {
+        Some(rest) if !rest.is_empty() && !rest.starts_with('/') => Ok(s.to_string()),
+        _ => Err(format!(
+            "{s:?} is not an S3 location like s3://BUCKET/PREFIX"
+        )),
+    }
 }

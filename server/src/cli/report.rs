@@ -9,8 +9,8 @@ use crate::db;
 use super::args::{CliError, DataDir};
 
 pub(super) fn run(data: DataDir) -> Result<(), CliError> {
-    let conn = db::open_existing(&data.dir)?;
-    print!("{}", format_report(&db::report(&conn)?, system_now()));
+    let report = data.with_store(async |s| Ok(s.report().await?))?;
+    print!("{}", format_report(&report, system_now()));
     Ok(())
 }
 

@@ -1,5 +1,11 @@
-//! Shared helpers: start the real server in-process on loopback with a fresh
-//! SQLite file in a temporary directory, and talk to it over HTTP.
+//! Shared helpers: start the real server in-process on loopback on fresh
+//! storage, and talk to it over HTTP.
+//!
+//! The storage is SQLite + a local folder in a temporary directory, or, when
+//! `MAEUM_TEST_DATABASE_URL` (a PostgreSQL server we may create databases on)
+//! and `MAEUM_TEST_UPLOADS` (`s3://BUCKET`, with the `AWS_*` variables) are set,
+//! a fresh PostgreSQL database and S3 prefix per server: `cargo xtask test`
+//! runs every suite both ways.
 #![allow(dead_code)]
 
 use maeum_contract::Timestamp;
@@ -18,6 +24,228 @@ pub struct TestServer {
     pub server: Server,
     pub dir: tempfile::TempDir,
     pub http: Client,
+    pub backing: Backing,
+}
+
+/// Where a test server keeps its data: `database`/`uploads` are `None` for
+/// SQLite and the local folder under `data`.
+#[derive(Clone, Debug)]
+pub struct Backing {
+    pub data: PathBuf,
+    pub database: Option<String>,
+    pub uploads: Option<String>,
+}
+
+fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{prefix}_{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed),
+        maeum_server::clock::system_now().0
+    )
+}
+
+/// The engines the suites run on, from the environment (see the module comment).
+pub fn on_postgres() -> bool {
+    std::env::var("MAEUM_TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty())
+}
+
+impl Backing {
+    /// Fresh storage for one test: a new database and S3 prefix when asked for.
+    pub async fn fresh(data: PathBuf) -> Backing {
+        let database = match std::env::var("MAEUM_TEST_DATABASE_URL") {
+            Ok(admin) if !admin.is_empty() => {
+                let name = unique("t");
+                let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+                    .await
+                    .expect("MAEUM_TEST_DATABASE_URL reachable");
+                tokio::spawn(conn);
+                client
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .unwrap();
+                let base = admin.rsplit_once('/').unwrap().0;
+                Some(format!("{base}/{name}"))
+            }
+            _ => None,
+        };
+        let uploads = match std::env::var("MAEUM_TEST_UPLOADS") {
+            Ok(bucket) if !bucket.is_empty() => {
+                Some(format!("{}/{}", bucket.trim_end_matches('/'), unique("t")))
+            }
+            _ => None,
+        };
+        Backing {
+            data,
+            database,
+            uploads,
+        }
+    }
+
+    /// SQLite and the local folder in `data`, whatever the environment says.
+    pub fn sqlite(data: &Path) -> Backing {
+        Backing {
+            data: data.to_path_buf(),
+            database: None,
+            uploads: None,
+        }
+    }
+
+    pub fn apply(&self, config: &mut Config) {
+        config.database = self.database.clone();
+        config.uploads = self.uploads.clone();
+    }
+
+    /// `--data-dir DIR [--database URL]` for the binary.
+    pub fn cli_args(&self) -> Vec<String> {
+        let mut args = vec![
+            "--data-dir".to_string(),
+            self.data.to_str().unwrap().to_string(),
+        ];
+        if let Some(db) = &self.database {
+            args.extend(["--database".to_string(), db.clone()]);
+        }
+        args
+    }
+
+    /// The evidence store, as the server sees it.
+    pub fn blobs(&self) -> maeum_server::blobs::Blobs {
+        maeum_server::blobs::Blobs::open(self.uploads.as_deref(), &self.data.join("uploads"))
+            .unwrap()
+    }
+
+    /// Runs a read-only query on whichever engine holds the data; `?1`, `?2`...
+    /// are replaced by the quoted `params`. Each value comes back as text.
+    pub async fn rows(&self, sql: &str, params: &[&str]) -> Vec<Vec<Option<String>>> {
+        let mut sql = sql.to_string();
+        for (i, p) in params.iter().enumerate().rev() {
+            sql = sql.replace(
+                &format!("?{}", i + 1),
+                &format!("'{}'", p.replace('\'', "''")),
+            );
+        }
+        match &self.database {
+            None => {
+                let conn = db(&self.data);
+                let mut stmt = conn.prepare(&sql).unwrap();
+                let n = stmt.column_count();
+                let rows = stmt
+                    .query_map([], |r| {
+                        (0..n)
+                            .map(|i| {
+                                use rusqlite::types::ValueRef;
+                                Ok(match r.get_ref(i)? {
+                                    ValueRef::Null => None,
+                                    ValueRef::Integer(v) => Some(v.to_string()),
+                                    ValueRef::Real(v) => Some(v.to_string()),
+                                    ValueRef::Text(t) | ValueRef::Blob(t) => {
+                                        Some(String::from_utf8_lossy(t).into_owned())
+                                    }
+                                })
+                            })
+                            .collect::<rusqlite::Result<Vec<_>>>()
+                    })
+                    .unwrap()
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .unwrap();
+                rows
+            }
+            Some(url) => {
+                let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                    .await
+                    .unwrap();
+                tokio::spawn(conn);
+                client
+                    .simple_query(&sql)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .filter_map(|m| match m {
+                        tokio_postgres::SimpleQueryMessage::Row(r) => {
+                            Some((0..r.len()).map(|i| r.get(i).map(str::to_string)).collect())
+                        }
+                        _ => None,
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// The first row, as `T`.
+    pub async fn one<T: FromCols>(&self, sql: &str, params: &[&str]) -> T {
+        let rows = self.rows(sql, params).await;
+        T::from_cols(rows.first().expect("one row"))
+    }
+
+    /// Every row, as `T`.
+    pub async fn all<T: FromCols>(&self, sql: &str, params: &[&str]) -> Vec<T> {
+        self.rows(sql, params)
+            .await
+            .iter()
+            .map(|r| T::from_cols(r))
+            .collect()
+    }
+
+    /// The item's grant counter (SQLite: `items.granted`; PostgreSQL: its stripes' sum).
+    pub async fn granted(&self, item: &str) -> i64 {
+        if self.database.is_some() {
+            self.one(
+                "SELECT COALESCE(SUM(granted), 0) FROM item_stripes WHERE item_id = ?1",
+                &[item],
+            )
+            .await
+        } else {
+            self.one("SELECT granted FROM items WHERE id = ?1", &[item])
+                .await
+        }
+    }
+}
+
+/// A query row as a value or a tuple of values.
+pub trait FromCols: Sized {
+    fn from_cols(cols: &[Option<String>]) -> Self;
+}
+
+pub trait FromCol: Sized {
+    fn from_col(col: &Option<String>) -> Self;
+}
+
+impl FromCol for i64 {
+    fn from_col(col: &Option<String>) -> Self {
+        col.as_deref().unwrap().parse().unwrap()
+    }
+}
+
+impl FromCol for String {
+    fn from_col(col: &Option<String>) -> Self {
+        col.clone().unwrap()
+    }
+}
+
+impl FromCol for Option<String> {
+    fn from_col(col: &Option<String>) -> Self {
+        col.clone()
+    }
+}
+
+impl FromCols for i64 {
+    fn from_cols(cols: &[Option<String>]) -> Self {
+        i64::from_col(&cols[0])
+    }
+}
+
+impl FromCols for String {
+    fn from_cols(cols: &[Option<String>]) -> Self {
+        String::from_col(&cols[0])
+    }
+}
+
+impl<A: FromCol, B: FromCol> FromCols for (A, B) {
+    fn from_cols(cols: &[Option<String>]) -> Self {
+        (A::from_col(&cols[0]), B::from_col(&cols[1]))
+    }
 }
 
 pub fn t(s: &str) -> Timestamp {
@@ -32,14 +260,21 @@ impl TestServer {
     /// Starts with the shipped campaign, adjusted by `tweak`.
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
+        let backing = Backing::fresh(dir.path().join("data")).await;
         let mut config = Config::new(dir.path().join("data"));
+        backing.apply(&mut config);
         tweak(&mut config);
         let server = maeum_server::start(config).await.unwrap();
         let http = Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        TestServer { server, dir, http }
+        TestServer {
+            server,
+            dir,
+            http,
+            backing,
+        }
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -74,18 +309,17 @@ impl TestServer {
             .unwrap()
     }
 
-    /// Runs the real binary against this server's data directory.
+    /// Runs the real binary against this server's data.
     pub fn cli(&self, args: &[&str]) -> Output {
-        cli(&self.data_dir(), args)
+        cli(&self.backing, args)
     }
 }
 
-pub fn cli(data_dir: &Path, args: &[&str]) -> Output {
-    let mut all: Vec<&str> = args.to_vec();
-    let dir = data_dir.to_str().unwrap();
-    all.extend(["--data-dir", dir]);
+pub fn cli(backing: &Backing, args: &[&str]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_maeum-server"))
-        .args(&all)
+        .args(args)
+        .args(backing.cli_args())
+        .env_remove("DATABASE_URL")
         .output()
         .unwrap()
 }

@@ -1,0 +1,275 @@
+//! `cargo xtask bench`'s server load: wrk (Debian's) drives the release server
+//! with the opening mix of `xtask/wrk/opening.lua` for 60 s, on SQLite with one
+//! process and on PostgreSQL with two, and the figures go into docs/perf.md.
+
+use crate::services::Postgres;
+use crate::setup::{cmd, root, run, Result};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// Connections per server process, and wrk threads per wrk process.
+const CONNECTIONS: u32 = 64;
+const THREADS: u32 = 2;
+/// Users with a token: more than the fastest run can claim in its time.
+const USERS: u32 = 700_000;
+/// Shared by every server of the run, so one token file serves all.
+const SECRET: &str = "maeum-bench-secret-0123456789";
+
+fn seconds() -> u32 {
+    std::env::var("MAEUM_BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60)
+}
+
+fn ensure_wrk() -> Result {
+    if Command::new("wrk").arg("--version").output().is_ok() {
+        return Ok(());
+    }
+    run(cmd("apt-get")
+        .args([
+            "-o",
+            "DPkg::Lock::Timeout=600",
+            "install",
+            "-y",
+            "-q",
+            "wrk",
+        ])
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
+/// A `serve` process, killed when dropped.
+struct Served {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(bin: &Path, data: &Path, database: Option<&str>) -> Result<Served> {
+    std::fs::create_dir_all(data).map_err(|e| format!("{}: {e}", data.display()))?;
+    let mut c = Command::new(bin);
+    c.args([
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--max-in-flight",
+        "4096",
+        "--data-dir",
+    ])
+    .arg(data)
+    .env("MAEUM_TOKEN_SECRET", SECRET)
+    .env_remove("DATABASE_URL")
+    .stdout(Stdio::piped())
+    .stderr(Stdio::inherit());
+    if let Some(db) = database {
+        c.args(["--database", db]);
+    }
+    let mut child = c
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+    let mut line = String::new();
+    if let Some(out) = child.stdout.take() {
+        let _ = BufReader::new(out).read_line(&mut line);
+    }
+    match line.trim().strip_prefix("listening on ") {
+        Some(url) => Ok(Served {
+            url: url.to_string(),
+            child,
+        }),
+        None => {
+            let _ = child.kill();
+            Err(format!("the server did not start: {line:?}"))
+        }
+    }
+}
+
+/// Resident memory of a process, in MiB.
+fn rss_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// What one wrk process measured.
+#[derive(Default, Debug)]
+struct Wrk {
+    requests: u64,
+    duration_us: u64,
+    grants: u64,
+    granted_claims: u64,
+    p50_us: u64,
+    p99_us: u64,
+    max_us: u64,
+    errors: u64,
+    non2xx: u64,
+}
+
+fn parse_wrk(out: &str) -> Wrk {
+    let mut w = Wrk::default();
+    for line in out.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let num = |i: usize| f.get(i).and_then(|s| s.parse().ok()).unwrap_or(0);
+        match f.first() {
+            Some(&"grants") => (w.grants, w.granted_claims) = (num(1), num(3)),
+            Some(&"latency_us") => (w.p50_us, w.p99_us, w.max_us) = (num(2), num(4), num(6)),
+            Some(&"requests") => {
+                (w.requests, w.duration_us, w.errors, w.non2xx) = (num(1), num(3), num(5), num(7))
+            }
+            _ => {}
+        }
+    }
+    w
+}
+
+/// One row of the table: `servers` processes, one wrk process on each.
+struct Run {
+    label: String,
+    wrks: Vec<Wrk>,
+    rss: Vec<(f64, f64)>,
+}
+
+fn drive(label: &str, servers: &[Served], tokens: &Path) -> Result<Run> {
+    let script = root().join("xtask/wrk/opening.lua");
+    let rss_start: Vec<f64> = servers.iter().map(|s| rss_mib(s.child.id())).collect();
+    let children: Vec<Child> = servers
+        .iter()
+        .enumerate()
+        .map(|(slot, s)| {
+            Command::new("wrk")
+                .args([
+                    &format!("-t{THREADS}"),
+                    &format!("-c{}", CONNECTIONS / servers.len() as u32),
+                    &format!("-d{}s", seconds()),
+                    "--timeout",
+                    "10s",
+                    "-s",
+                ])
+                .arg(&script)
+                .arg(&s.url)
+                .env("MAEUM_TOKENS", tokens)
+                .env("MAEUM_WRK_SLOT", slot.to_string())
+                .env("MAEUM_WRK_SLOTS", servers.len().to_string())
+                .env("MAEUM_WRK_THREADS", THREADS.to_string())
+                .stdout(Stdio::piped())
+                .spawn()
+                .map_err(|e| format!("cannot start wrk: {e}"))
+        })
+        .collect::<Result<_>>()?;
+    let mut wrks = Vec::new();
+    for c in children {
+        let out = c.wait_with_output().map_err(|e| e.to_string())?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        eprintln!("{text}");
+        wrks.push(parse_wrk(&text));
+    }
+    let rss = servers
+        .iter()
+        .zip(rss_start)
+        .map(|(s, start)| (start, rss_mib(s.child.id())))
+        .collect();
+    Ok(Run {
+        label: label.to_string(),
+        wrks,
+        rss,
+    })
+}
+
+impl Run {
+    fn row(&self) -> String {
+        let secs = self
+            .wrks
+            .iter()
+            .map(|w| w.duration_us)
+            .max()
+            .unwrap_or(1)
+            .max(1) as f64
+            / 1e6;
+        let sum = |f: fn(&Wrk) -> u64| self.wrks.iter().map(f).sum::<u64>();
+        let max = |f: fn(&Wrk) -> u64| self.wrks.iter().map(f).max().unwrap_or(0);
+        let ms = |us: u64| format!("{:.1}", us as f64 / 1000.0);
+        let rss: Vec<String> = self
+            .rss
+            .iter()
+            .map(|(a, b)| format!("{a:.0} → {b:.0}"))
+            .collect();
+        format!(
+            "| {} | {:.0} | {:.0} | {:.0} | {} | {} | {} | {} | {} |\n",
+            self.label,
+            sum(|w| w.requests) as f64 / secs,
+            sum(|w| w.granted_claims) as f64 / secs,
+            sum(|w| w.grants) as f64 / secs,
+            ms(max(|w| w.p50_us)),
+            ms(max(|w| w.p99_us)),
+            ms(max(|w| w.max_us)),
+            sum(|w| w.errors + w.non2xx),
+            rss.join(", ")
+        )
+    }
+}
+
+/// Runs both configurations and returns the docs/perf.md section.
+pub fn server_load(bin: &Path) -> Result<String> {
+    ensure_wrk()?;
+    let scratch: PathBuf = root().join("target/bench-load");
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+    let tokens = scratch.join("tokens.txt");
+    let out = Command::new(bin)
+        .args([
+            "token",
+            "bench",
+            "--count",
+            &USERS.to_string(),
+            "--data-dir",
+        ])
+        .arg(&scratch)
+        .env("MAEUM_TOKEN_SECRET", SECRET)
+        .output()
+        .map_err(|e| e.to_string())?;
+    std::fs::write(&tokens, &out.stdout).map_err(|e| e.to_string())?;
+
+    let sqlite = {
+        let one = serve(bin, &scratch.join("sqlite"), None)?;
+        drive("SQLite, 1 process", &[one], &tokens)?
+    };
+    let pg = Postgres::start()?;
+    let postgres = {
+        let servers = [
+            serve(bin, &scratch.join("pg-a"), Some(&pg.url))?,
+            serve(bin, &scratch.join("pg-b"), Some(&pg.url))?,
+        ];
+        drive("PostgreSQL 15, 2 processes", &servers, &tokens)?
+    };
+    drop(pg);
+    Ok(format!(
+        "## Reference server under wrk, {secs} s, opening mix\n\n\
+         `wrk -t{THREADS} -c{CONNECTIONS}` (split evenly over the processes, one wrk per process) with \
+         `xtask/wrk/opening.lua`: of every 20 requests, 10 claims of the capped voucher and the forever \
+         emoticon by a person not seen before (new user, new key), 4 package loads, 3 선물함 \
+         (`GET /v1/me/claims`) and 3 status polls by people who just claimed: each person of the wave \
+         claims once and looks at the package, the 선물함 and the status about twice in all. Durable \
+         commits on both (SQLite WAL `synchronous=FULL`; PostgreSQL's default `fsync`/`synchronous_commit`, \
+         a throwaway cluster started by xtask). **Everything shares the machine's 2 cores**: wrk, the \
+         server processes and PostgreSQL.\n\n\
+         | configuration | requests/s | granted claims/s | items granted/s | p50 ms | p99 ms | max ms | errors + non-2xx | RSS MiB start → end |\n\
+         |---|---|---|---|---|---|---|---|---|\n{}{}\n\
+         Latency percentiles with two processes are the worse of the two wrk runs. Goal for PostgreSQL \
+         with two processes: ≥ 5,000 granted claims/s with p99 ≤ 50 ms.\n",
+        sqlite.row(),
+        postgres.row(),
+        secs = seconds()
+    ))
+}
