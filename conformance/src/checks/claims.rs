@@ -20,6 +20,34 @@ fn statuses(x: &Exchange) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Runs `request(i)` for `i` in `0..n` on `n` threads released together (a
+/// burst of taps or a race); the answers come back in order.
+fn at_once<F>(n: usize, request: F) -> Result<Vec<Exchange>, Failure>
+where
+    F: Fn(usize) -> Result<Exchange, Failure> + Sync,
+{
+    let barrier = Barrier::new(n);
+    let answers: Vec<Result<Exchange, Failure>> = std::thread::scope(|s| {
+        let tasks: Vec<_> = (0..n)
+            .map(|i| {
+                let (barrier, request) = (&barrier, &request);
+                s.spawn(move || {
+                    barrier.wait();
+                    request(i)
+                })
+            })
+            .collect();
+        tasks
+            .into_iter()
+            .map(|t| {
+                t.join()
+                    .unwrap_or_else(|_| Err(Failure::new("a request thread panicked")))
+            })
+            .collect()
+    });
+    answers.into_iter().collect()
+}
+
 /// How many times the user holds `item` in their 선물함.
 fn held(kit: &Kit, user: &User, item: &str) -> Result<(usize, Exchange), Failure> {
     let x = kit.http.get("/v1/me/claims").bearer(&user.token).send()?;
@@ -233,27 +261,7 @@ pub const PARALLEL_ONE_GRANT: Check = Check {
         let item = kit.claimable_item()?;
         let user = kit.user()?;
         let keys: Vec<String> = (0..TAPS).map(|_| kit.key()).collect();
-        let barrier = Barrier::new(TAPS);
-        let answers: Vec<Result<Exchange, Failure>> = std::thread::scope(|s| {
-            let tasks: Vec<_> = keys
-                .iter()
-                .map(|key| {
-                    let (barrier, user, item) = (&barrier, &user, &item);
-                    s.spawn(move || {
-                        barrier.wait();
-                        kit.claim(user, key, &[item])
-                    })
-                })
-                .collect();
-            tasks
-                .into_iter()
-                .map(|t| {
-                    t.join()
-                        .unwrap_or_else(|_| Err(Failure::new("a request thread panicked")))
-                })
-                .collect()
-        });
-        let answers = answers.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let answers = at_once(TAPS, |i| kit.claim(&user, &keys[i], &[&item]))?;
         // 429 and 503 are refusals a backend may give under such a burst; the rest decide.
         let decided: Vec<&Exchange> = answers.iter().filter(|x| x.status == 200).collect();
         if let Some(odd) = answers
@@ -313,26 +321,7 @@ pub const PARALLEL_SAME_KEY: Check = Check {
         let item = kit.claimable_item()?;
         let user = kit.user()?;
         let key = kit.key();
-        let barrier = Barrier::new(SAME_KEY_TAPS);
-        let answers: Vec<Result<Exchange, Failure>> = std::thread::scope(|s| {
-            let tasks: Vec<_> = (0..SAME_KEY_TAPS)
-                .map(|_| {
-                    let (barrier, user, item, key) = (&barrier, &user, &item, &key);
-                    s.spawn(move || {
-                        barrier.wait();
-                        kit.claim(user, key, &[item])
-                    })
-                })
-                .collect();
-            tasks
-                .into_iter()
-                .map(|t| {
-                    t.join()
-                        .unwrap_or_else(|_| Err(Failure::new("a request thread panicked")))
-                })
-                .collect()
-        });
-        let answers = answers.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let answers = at_once(SAME_KEY_TAPS, |_| kit.claim(&user, &key, &[&item]))?;
         if let Some(odd) = answers
             .iter()
             .find(|x| !matches!(x.status, 200 | 429 | 503))
@@ -429,27 +418,10 @@ fn race(kit: &Kit, item: &str) -> Result<Outcome, Failure> {
     let users = (0..RACERS)
         .map(|_| kit.user())
         .collect::<Result<Vec<_>, _>>()?;
-    let barrier = Barrier::new(RACERS);
-    let answers: Vec<Result<Exchange, Failure>> = std::thread::scope(|s| {
-        let tasks: Vec<_> = users
-            .iter()
-            .map(|user| {
-                let (barrier, key) = (&barrier, kit.key());
-                s.spawn(move || {
-                    barrier.wait();
-                    claim_retrying(kit, user, &key, item, 5)
-                })
-            })
-            .collect();
-        tasks
-            .into_iter()
-            .map(|t| {
-                t.join()
-                    .unwrap_or_else(|_| Err(Failure::new("a request thread panicked")))
-            })
-            .collect()
-    });
-    let answers = answers.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let keys: Vec<String> = (0..RACERS).map(|_| kit.key()).collect();
+    let answers = at_once(RACERS, |i| {
+        claim_retrying(kit, &users[i], &keys[i], item, 5)
+    })?;
     if let Some(x) = answers.iter().find(|x| x.status != 200) {
         return Err(Failure::at(
             "every racer must get a decision (200), after retries",
