@@ -55,25 +55,36 @@ impl TokenKey {
             _ => {}
         }
         let path = data_dir.join(KEY_FILE);
+        let read = || -> Result<TokenKey, String> {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            TokenKey::from_secret(text.trim()).map_err(|e| format!("{}: {e}", path.display()))
+        };
+        if path.exists() {
+            return read();
+        }
+        // Several processes may start on one fresh data directory: each writes a
+        // whole key to a file of its own, and the first to link it into place
+        // wins. A reader never sees a half-written key.
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let tmp = data_dir.join(format!("{KEY_FILE}.{:016x}.tmp", rand::random::<u64>()));
         let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create_new(true);
+        opts.write(true).create(true).truncate(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        match opts.open(&path) {
-            Ok(mut file) => {
-                let mut bytes = [0u8; 32];
-                rand::rngs::OsRng.fill_bytes(&mut bytes);
-                let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let written = opts
+            .open(&tmp)
+            .and_then(|mut file| {
                 file.write_all(hex.as_bytes())
                     .and_then(|()| file.sync_all())
-                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-                TokenKey::from_secret(hex)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                TokenKey::from_secret(text.trim()).map_err(|e| format!("{}: {e}", path.display()))
-            }
+            })
+            .and_then(|()| std::fs::hard_link(&tmp, &path));
+        let _ = std::fs::remove_file(&tmp);
+        match written {
+            Ok(()) => TokenKey::from_secret(hex),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read(),
             Err(e) => Err(format!("cannot create {}: {e}", path.display())),
         }
     }
@@ -114,6 +125,24 @@ impl TokenKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Processes starting together on a fresh data directory agree on one
+    /// whole key (one used to read another's half-written file).
+    #[test]
+    fn racing_starts_share_one_key() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let keys: Vec<Vec<u8>> = std::thread::scope(|s| {
+                let starts: Vec<_> = (0..8)
+                    .map(|_| s.spawn(|| TokenKey::load_or_create(dir.path()).unwrap().secret))
+                    .collect();
+                starts.into_iter().map(|t| t.join().unwrap()).collect()
+            });
+            assert!(keys.iter().all(|k| *k == keys[0]));
+            let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+            assert_eq!(names.len(), 1, "no temporary file is left");
+        }
+    }
 
     #[test]
     fn issued_tokens_verify_until_they_expire() {
