@@ -864,8 +864,10 @@ pub async fn kill_and_restart(cfg: &KillRestart) -> Res<KillReport> {
     }
     let in_flight_at_kill = in_flight[0].load(Ordering::SeqCst);
     let answers_at_kill = answered.load(Ordering::Relaxed);
-    primary.sigkill()?;
+    // The instant the kill begins: a request it cuts ends after it, however
+    // long the signal and the reaping take (sigkill waits for the exit).
     let killed_at = Instant::now();
+    primary.sigkill()?;
     drop(primary);
     tokio::time::sleep(cfg.down_for).await;
     let restart = {
