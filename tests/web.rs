@@ -299,6 +299,20 @@ async fn frame() {
     wasm_bindgen_futures::JsFuture::from(next).await.unwrap();
 }
 
+/// Waits frame by frame until `done` (at most 600 frames), then a few frames
+/// more, so that anything sent alongside has been sent too.
+async fn settle(done: impl Fn() -> bool) {
+    let mut frames = 0;
+    while !done() {
+        assert!(frames < 600, "never happened");
+        frames += 1;
+        frame().await;
+    }
+    for _ in 0..3 {
+        frame().await;
+    }
+}
+
 #[wasm_bindgen_test]
 async fn a_double_tap_sends_one_claim() {
     use maeum::state::{AppCtx, Screen};
@@ -341,15 +355,15 @@ async fn a_double_tap_sends_one_claim() {
     let all: web_sys::HtmlButtonElement = find(&host, "claim-all").unchecked_into();
     item.click();
     item.click();
-    leptos::task::tick().await;
-    leptos::task::tick().await;
+    // Wait for the request (not for a count of ticks: how many the client's
+    // chain takes is its own business), then long enough for a second one.
+    settle(|| fetch.claims() >= 1).await;
     assert_eq!(fetch.claims(), 1, "one request for the first tap");
     assert_eq!(item.text_content().unwrap(), "받는 중");
     // 모두 받기 now asks only for the other item: one more request, not two.
     all.click();
     all.click();
-    leptos::task::tick().await;
-    leptos::task::tick().await;
+    settle(|| fetch.claims() >= 2).await;
     assert_eq!(
         fetch.claims(),
         2,
@@ -1335,6 +1349,7 @@ async fn an_installed_responder_answers_instead_of_the_network() {
     let answer = maeum::api::claim(&["drawer".into(), "makers-2000".into()], "k-stand-in")
         .await
         .expect("the stand-in answered");
+    responder::uninstall();
     storage::set_token(None);
     assert_eq!(
         answer

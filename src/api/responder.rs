@@ -38,6 +38,12 @@ pub fn install(responder: impl Responder + 'static) {
     INSTALLED.with(|i| *i.borrow_mut() = Some(Rc::new(responder)));
 }
 
+/// Sends every later request to the network again (a test's responder must
+/// not answer the next test's requests).
+pub fn uninstall() {
+    INSTALLED.with(|i| *i.borrow_mut() = None);
+}
+
 fn installed() -> Option<Rc<dyn Responder>> {
     INSTALLED.with(|i| i.borrow().clone())
 }
