@@ -25,7 +25,7 @@ use maeum_contract::{Item, Timestamp};
 
 use crate::api::{self, retry, storage, ApiError, Intent};
 use crate::browser::new_idempotency_key;
-use crate::components::{ErrorNotice, GiftBox, ItemCard, Loading};
+use crate::components::{caught, ErrorNotice, GiftBox, ItemCard, Loading};
 use crate::model::Holdings;
 use crate::network::{self, Wait};
 use crate::state::AppCtx;
@@ -327,13 +327,8 @@ pub fn PackagePage() -> impl IntoView {
     on_cleanup(move || online.remove());
 
     // `None` while the first read is on its way.
-    let outcome = move || read.get();
     let loading = move || read.with(Option::is_none);
     let ready = move || read.with(|r| matches!(r, Some(Ok(_))));
-    let failed = move || match outcome() {
-        Some(Err(error)) => Some(error),
-        _ => None,
-    };
     let items = Memo::new(move |_| page.with(|p| p.items.clone()));
     let label = Memo::new(move |_| page.with(Page::claim_all_label));
     // Derived, not memos: each re-draws in place, and a memo per type costs bytes.
@@ -363,7 +358,14 @@ pub fn PackagePage() -> impl IntoView {
             <Show when=loading>
                 <Loading text="선물을 불러오고 있어요" />
             </Show>
-            {move || failed().map(|error| view! { <ErrorNotice error on_retry=reload focus=true /> })}
+            // The read's failure, explained (with 다시 시도) by the boundary.
+            <ErrorBoundary fallback=move |errors| {
+                caught(&errors).map(|error| view! { <ErrorNotice error on_retry=reload focus=true /> })
+            }>
+                // `try_`: a failure that changes the screen (signed out) disposes
+                // this page while the boundary still re-reads it.
+                {move || read.try_get().flatten().map(|read| read.map(|_| ()))}
+            </ErrorBoundary>
             <Show when=ready>
                 <div class="claim-all">
                     <button
