@@ -38,7 +38,8 @@ pub fn install(responder: impl Responder + 'static) {
     INSTALLED.with(|i| *i.borrow_mut() = Some(Rc::new(responder)));
 }
 
-/// Sends every later request to the network again.
+/// Sends every later request to the network again (a test's responder must
+/// not answer the next test's requests).
 pub fn uninstall() {
     INSTALLED.with(|i| *i.borrow_mut() = None);
 }

@@ -13,4 +13,4 @@ mod notices;
 pub use buttons::RetryButton;
 pub use gift_box::{GiftBox, Held};
 pub use item_card::ItemCard;
-pub use notices::{note, waiting, ErrorNotice, Loading, NetNotice};
+pub use notices::{caught, note, waiting, ErrorNotice, Loading, NetNotice};

@@ -1,3 +1,4 @@
+use leptos::error::Errors;
 use leptos::prelude::*;
 
 use super::RetryButton;
@@ -43,6 +44,16 @@ pub fn ErrorNotice(
             <RetryButton on_retry />
         </div>
     }
+}
+
+/// The read's failure an `ErrorBoundary` caught (a read throws one
+/// `ApiError`), for the fallback to explain with [`ErrorNotice`].
+pub fn caught(errors: &ArcRwSignal<Errors>) -> Option<ApiError> {
+    errors.with(|errors| {
+        errors
+            .iter()
+            .find_map(|(_, e)| e.clone().into_inner().downcast_ref::<ApiError>().cloned())
+    })
 }
 
 /// The line above every screen: "오프라인이에요 …" (`offline-notice`) or

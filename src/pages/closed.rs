@@ -1,7 +1,6 @@
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use maeum_contract::time::kst_day_time;
-use maeum_contract::{Claim, Item, Timestamp};
+use maeum_contract::Timestamp;
 
 use crate::api::{self, storage};
 use crate::components::GiftBox;
@@ -12,21 +11,15 @@ pub fn ClosedPage(
     /// When it ended, if the server said.
     closes_at: Option<Timestamp>,
 ) -> impl IntoView {
-    // (items, claims) once the 선물함 is known.
-    let held = RwSignal::new(None::<(Vec<Item>, Vec<Claim>)>);
-    if storage::token().is_some() {
+    // (items, claims) once the 선물함 is known; `None` without a token.
+    let held = LocalResource::new(|| async {
+        storage::token()?;
+        // Best effort: a closed campaign may refuse the package, not the 선물함.
         let (package, mine) = (api::package(), api::my_claims());
-        spawn_local(async move {
-            // Best effort: a closed campaign may refuse the package, not the 선물함.
-            let (package, mine) = (package.await, mine.await);
-            if let Ok(mine) = mine {
-                held.try_set(Some((
-                    package.map(|p| p.items).unwrap_or_default(),
-                    mine.claims,
-                )));
-            }
-        });
-    }
+        let (package, mine) = (package.await, mine.await);
+        let mine = mine.ok()?;
+        Some((package.map(|p| p.items).unwrap_or_default(), mine.claims))
+    });
     let ended = closes_at
         .map(|t| format!("{}에 끝났어요. ", kst_day_time(t)))
         .unwrap_or_default();
@@ -37,6 +30,6 @@ pub fn ClosedPage(
             </h2>
             <p class="panel__text">{ended} "함께해 주셔서 고맙습니다. 받은 선물은 사용 기한까지 쓸 수 있어요."</p>
         </section>
-        {move || held.get().map(|(items, claims)| view! { <GiftBox items claims /> })}
+        {move || held.get().flatten().map(|(items, claims)| view! { <GiftBox items claims /> })}
     }
 }

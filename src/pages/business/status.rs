@@ -1,7 +1,7 @@
 //! `/business/claims/{receipt}`: where a filed claim is (접수, 검토 중, 승인,
 //! 지급 완료, or 반려 with the reason), for the user who filed it.
 
-use leptos::either::{Either, EitherOf3};
+use leptos::either::Either;
 use leptos::prelude::*;
 use maeum_contract::business::{DamageClaimReceipt, DamageClaimStatus};
 use maeum_contract::problem::code;
@@ -13,7 +13,7 @@ use crate::api::{self, ApiError};
 use crate::business_draft::receipts;
 use crate::components::erased::on_click;
 use crate::components::error_summary::set_title;
-use crate::components::Loading;
+use crate::components::{caught, ErrorNotice, Loading};
 use crate::state::AppCtx;
 
 const ORDER: [DamageClaimStatus; 4] = [
@@ -62,6 +62,7 @@ pub(super) fn status_page(receipt: String) -> impl IntoView {
             }
         }
     });
+    let retry = Callback::new(move |()| status.refetch());
     let brn = receipts()
         .into_iter()
         .find(|r| r.receipt_no == receipt)
@@ -71,15 +72,16 @@ pub(super) fn status_page(receipt: String) -> impl IntoView {
         <section class="panel status" data-testid="claim-status-page" aria-labelledby="status-title">
             <h2 class="panel__title" id="status-title" tabindex="-1" data-focus="">"피해 지원 진행 상황"</h2>
             // `None` only until the first answer: a refresh keeps what showed
-            // until the new answer is in. (Drawn without `<Transition>` to keep
-            // the business bundle in its size budget; `ApiError` is not a
-            // `std::error::Error` yet, so the failure is drawn here rather than
-            // by an `ErrorBoundary`.)
-            {move || match status.get() {
-                None => EitherOf3::A(view! { <Loading text="진행 상황을 불러오고 있어요" /> }),
-                Some(Ok(r)) => EitherOf3::B(receipt_view(r)),
-                Some(Err(e)) => EitherOf3::C(status_error(e)),
-            }}
+            // until the new answer is in. A failure is thrown to the boundary,
+            // which explains it.
+            {move || status.try_get().flatten().map(|result| view! {
+                <ErrorBoundary fallback=move |errors| caught(&errors).map(|e| status_error(e, retry))>
+                    {result.map(receipt_view)}
+                </ErrorBoundary>
+            })}
+            <Show when=move || status.with(Option::is_none)>
+                <Loading text="진행 상황을 불러오고 있어요" />
+            </Show>
             <button
                 type="button"
                 class="btn btn--secondary"
@@ -94,8 +96,9 @@ pub(super) fn status_page(receipt: String) -> impl IntoView {
     }
 }
 
-/// Why the status could not be read: an unknown receipt number, or the failure.
-fn status_error(error: ApiError) -> impl IntoView {
+/// Why the status could not be read: an unknown receipt number, or the
+/// failure (with 다시 시도).
+fn status_error(error: ApiError, on_retry: Callback<()>) -> impl IntoView {
     let missing = matches!(&error, ApiError::Rejected { code: c, .. } if c == code::NOT_FOUND);
     if missing {
         Either::Left(view! {
@@ -105,12 +108,7 @@ fn status_error(error: ApiError) -> impl IntoView {
             </div>
         })
     } else {
-        Either::Right(view! {
-            <div class="notice notice--error" data-testid="error-notice">
-                <h3 class="notice__title">{error.title()}</h3>
-                <p class="notice__text">{error.message()}</p>
-            </div>
-        })
+        Either::Right(view! { <ErrorNotice error on_retry /> })
     }
 }
 
