@@ -995,7 +995,16 @@ async fn submit_damage_claim_tx(tx: &Tx<'_>, input: &DamageClaimInput) -> DbResu
         )
         .await?
     {
-        return Ok(Outcome::Conflict(r.get(0)));
+        // Each statement reads its own snapshot (READ COMMITTED): a twin request
+        // with this key may have committed this claim since the first look, and
+        // then its answer is the one to give.
+        return Ok(
+            match earlier_answer(tx, &input.user, &input.key, &input.request_hash).await? {
+                Some(Ok(body)) => Outcome::Replay(body),
+                Some(Err(())) => Outcome::KeyReused,
+                None => Outcome::Conflict(r.get(0)),
+            },
+        );
     }
     let request = &input.claim.request;
     let support = serde_json::to_string(&input.claim.support).map_err(json_err)?;
