@@ -51,14 +51,14 @@ pub fn against_reference(
     serve.extend_from_slice(serve_args);
     let (mut server, url) = start_server_with(&serve, store_env)?;
     let hook = |command: &str, placeholder: &str| {
-        let mut words = vec![
+        [
             quote(&server_bin().to_string_lossy()),
             command.to_string(),
             placeholder.to_string(),
             "--data-dir".to_string(),
             quote(&data),
-        ];
-        words.join(" ")
+        ]
+        .join(" ")
     };
     let junit = root().join("target/conformance.xml");
     let outcome = tally.run(
