@@ -59,6 +59,16 @@ fn held(kit: &Kit, user: &User, item: &str) -> Result<(usize, Exchange), Failure
     Ok((n, x))
 }
 
+/// The user's 선물함 holds `item` exactly once.
+fn held_once(kit: &Kit, user: &User, item: &str) -> Result<(), Failure> {
+    let (n, x) = held(kit, user, item)?;
+    ensure(
+        n == 1,
+        || format!("the 선물함 holds the item {n} times"),
+        &x,
+    )
+}
+
 /// Sends a claim, and once more after `Retry-After` while the answer is 429 or
 /// 503 (as the app does, with the same key); at most `tries` times.
 fn claim_retrying(
@@ -118,12 +128,7 @@ pub const GRANT_THEN_ALREADY: Check = Check {
             || "already_claimed must carry the claim the user holds".into(),
             &again,
         )?;
-        let (n, x) = held(kit, &user, &item)?;
-        ensure(
-            n == 1,
-            || format!("the 선물함 holds the item {n} times"),
-            &x,
-        )?;
+        held_once(kit, &user, &item)?;
         Ok(Outcome::Pass)
     },
 };
@@ -297,12 +302,7 @@ pub const PARALLEL_ONE_GRANT: Check = Check {
         ) {
             return Err(Failure::at("expected granted or already_claimed", x));
         }
-        let (n, x) = held(kit, &user, &item)?;
-        ensure(
-            n == 1,
-            || format!("the 선물함 holds the item {n} times"),
-            &x,
-        )?;
+        held_once(kit, &user, &item)?;
         Ok(Outcome::Pass)
     },
 };
@@ -348,12 +348,7 @@ pub const PARALLEL_SAME_KEY: Check = Check {
                 other,
             ));
         }
-        let (n, x) = held(kit, &user, &item)?;
-        ensure(
-            n == 1,
-            || format!("the 선물함 holds the item {n} times"),
-            &x,
-        )?;
+        held_once(kit, &user, &item)?;
         Ok(Outcome::Pass)
     },
 };
