@@ -3,7 +3,7 @@
 //! process and on PostgreSQL with two, and the figures go into docs/perf.md.
 
 use crate::services::Postgres;
-use crate::setup::{cmd, root, run, Result};
+use crate::setup::{apt_install, root, Result};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -27,16 +27,7 @@ fn ensure_wrk() -> Result {
     if Command::new("wrk").arg("--version").output().is_ok() {
         return Ok(());
     }
-    run(cmd("apt-get")
-        .args([
-            "-o",
-            "DPkg::Lock::Timeout=600",
-            "install",
-            "-y",
-            "-q",
-            "wrk",
-        ])
-        .env("DEBIAN_FRONTEND", "noninteractive"))
+    apt_install(&["wrk"], "wrk is missing")
 }
 
 /// A `serve` process, killed when dropped.

@@ -5,7 +5,7 @@
 //! loopback ports and is stopped (and its folder removed) when its guard is
 //! dropped, so also when a test layer fails.
 
-use crate::setup::{cmd, root, run, Result};
+use crate::setup::{apt_install, cmd, is_root, root, run, Result};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -17,14 +17,6 @@ const S3_KEY: &str = "maeum-test";
 const S3_SECRET: &str = "maeum-test-secret";
 pub const S3_BUCKET: &str = "maeum";
 const SEAWEED_VERSION: &str = "4.48";
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
 
 /// A folder of its own under target/services.
 fn scratch(name: &str) -> Result<PathBuf> {
@@ -71,20 +63,7 @@ pub fn ensure_postgres() -> Result<PathBuf> {
     if let Some(bin) = pg_bin() {
         return Ok(bin);
     }
-    if !is_root() {
-        return Err("PostgreSQL is missing: run `sudo apt-get install -y postgresql`".into());
-    }
-    run(cmd("apt-get").args(["-o", "DPkg::Lock::Timeout=600", "update", "-q"]))?;
-    run(cmd("apt-get")
-        .args([
-            "-o",
-            "DPkg::Lock::Timeout=600",
-            "install",
-            "-y",
-            "-q",
-            "postgresql",
-        ])
-        .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    apt_install(&["postgresql"], "PostgreSQL is missing")?;
     pg_bin().ok_or_else(|| "PostgreSQL installed, but no initdb under /usr/lib/postgresql".into())
 }
 
@@ -197,21 +176,7 @@ pub fn ensure_seaweed() -> Result<PathBuf> {
     if !venv.join("bin/pip").is_file() {
         let made = cmd("python3").args(["-m", "venv"]).arg(&venv).status();
         if !made.map(|s| s.success()).unwrap_or(false) {
-            if !is_root() {
-                return Err(
-                    "python3 -m venv failed: run `sudo apt-get install -y python3-venv`".into(),
-                );
-            }
-            run(cmd("apt-get")
-                .args([
-                    "-o",
-                    "DPkg::Lock::Timeout=600",
-                    "install",
-                    "-y",
-                    "-q",
-                    "python3-venv",
-                ])
-                .env("DEBIAN_FRONTEND", "noninteractive"))?;
+            apt_install(&["python3-venv"], "python3 -m venv failed")?;
             run(cmd("python3").args(["-m", "venv"]).arg(&venv))?;
         }
     }

@@ -173,13 +173,19 @@ pub fn ensure_webkit() -> Result {
 }
 
 /// `apt-get install` as root, waiting for a lock another install holds.
-fn apt_install(packages: &[&str], missing: &str) -> Result {
-    let root_user = cmd("id")
+/// Whether xtask runs as root (and so may install with apt and act as `postgres`).
+pub fn is_root() -> bool {
+    cmd("id")
         .arg("-u")
         .output()
-        .map(|o| o.stdout.starts_with(b"0"))
-        .unwrap_or(false);
-    if !root_user {
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// Installs Debian packages (as root), waiting for another apt to finish;
+/// `missing` names what is missing when it cannot.
+pub fn apt_install(packages: &[&str], missing: &str) -> Result {
+    if !is_root() {
         return Err(format!(
             "{missing}: run `sudo apt-get update && sudo apt-get install -y {}`",
             packages.join(" ")
