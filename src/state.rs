@@ -187,7 +187,11 @@ impl AppCtx {
     fn apply_status(self, status: &Status) {
         let Some(now) = self.server_now() else { return };
         let current = self.screen.get_untracked();
-        let next = match gate::phase(self.baked(), status, now) {
+        let phase = gate::phase(self.baked(), status, now);
+        if phase != Phase::Open {
+            api::boot::forget();
+        }
+        let next = match phase {
             Phase::BeforeOpen { opens_at } => Screen::Teaser { opens_at },
             // Opening while people wait: spread the herd.
             Phase::Open if matches!(current, Screen::Teaser { .. } | Screen::Opening) => {

@@ -262,9 +262,7 @@ fn fetch(
             return Box::pin(async move { read.await.map_err(|_| (ApiError::Offline, 0)) });
         }
     }
-    let early = (method == Method::GET)
-        .then(|| boot::status(&url))
-        .flatten();
+    let early = (method == Method::GET).then(|| boot::read(&url)).flatten();
     let request = build(&url, method, body, key, auth);
     Box::pin(async move {
         let (request, controller) = request.map_err(|e| (e, 0))?;

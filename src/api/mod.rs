@@ -1,7 +1,7 @@
 //! Talking to a backend that follows the maeum contract (v1).
 
 pub mod backends;
-mod boot;
+pub mod boot;
 pub mod business;
 pub mod client;
 pub mod codec;

@@ -2,8 +2,9 @@
 // bundles. The banner's page never downloads the business code, the wasm
 // starts downloading only after the static shell has painted, and moving
 // between the two keeps the user's session. Issue 11: the page asks for
-// config.json and /v1/status without waiting for the wasm, and the app takes
-// that answer instead of asking again.
+// config.json and /v1/status without waiting for the wasm, then — once the
+// status says open — for the package and the 선물함, and the app takes those
+// answers instead of asking again.
 import { test, expect } from '../fixtures';
 import type { Page } from '@playwright/test';
 
@@ -15,17 +16,25 @@ const wasmFetched = (page: Page) =>
       .map((e) => new URL(e.name).pathname)
       .filter((p) => p.endsWith('.wasm')));
 
-test('the package page loads only its own bundle after the first paint, and asks for the status meanwhile', async ({ page, server }) => {
-  // Hold the wasm until the status request has gone out: the loader must not wait for it.
+test('the package page loads only its own bundle after the first paint, and reads the status, then the package, meanwhile', async ({ page, server }) => {
+  // Hold the wasm until the package and 선물함 reads have gone out: the loader must not wait for it.
   let release = () => {};
   const held = new Promise<void>((r) => { release = r; });
   await page.route(/\.wasm$/, async (route) => { await held; await route.continue(); });
   const asked: string[] = [];
-  page.on('request', (r) => asked.push(new URL(r.url()).pathname));
-  const status = page.waitForRequest((r) => r.url().endsWith('/api/v1/status'));
+  const events: string[] = [];
+  const gated = (p: string) => /\/v1\/(package|me\/claims|claims)$/.test(p);
+  page.on('request', (r) => {
+    const p = new URL(r.url()).pathname;
+    asked.push(p);
+    if (gated(p)) events.push(`asked ${p}`);
+  });
+  page.on('response', (r) => { if (r.url().endsWith('/api/v1/status')) events.push('status answered'); });
+  const reads = Promise.all(['/api/v1/package', '/api/v1/me/claims']
+    .map((p) => page.waitForRequest((r) => new URL(r.url()).pathname === p)));
   await server.open(page, 'bundles-package');
-  await status;
-  expect(asked.filter((p) => /\/v1\/(package|me\/claims|claims)$/.test(p)), 'nothing gated before the status').toEqual([]);
+  await reads;
+  expect(events[0], 'nothing gated before the status said open').toBe('status answered');
   release();
   await expect(page.getByTestId('item-card')).toHaveCount(6);
   const wasm = await wasmFetched(page);
@@ -42,9 +51,10 @@ test('the package page loads only its own bundle after the first paint, and asks
   ]);
   expect(paint).toBeGreaterThan(0);
   expect(wasmStart, 'the wasm request waits for the shell to paint').toBeGreaterThanOrEqual(paint);
-  // One read each: the app took the loader's config and status.
-  expect(asked.filter((p) => p === '/config.json')).toHaveLength(1);
-  expect(asked.filter((p) => p === '/api/v1/status')).toHaveLength(1);
+  // One read each: the app took the loader's config, status, package and 선물함.
+  for (const read of ['/config.json', '/api/v1/status', '/api/v1/package', '/api/v1/me/claims']) {
+    expect(asked.filter((p) => p === read), read).toHaveLength(1);
+  }
 });
 
 test('the business link loads the business bundle and keeps the session; the way back loads the package', async ({ page, server }) => {
