@@ -22,8 +22,8 @@ const BUSINESS_DIR: &str = "business";
 
 /// `trunk build --release` of both bundles: the package (`index.html`) into
 /// dist/, then the business journey (`business.html`) into dist/business/
-/// (in that order: trunk replaces the whole of its dist). The release instant
-/// must be given.
+/// (in that order: trunk replaces the whole of its dist), then brotli and gzip
+/// siblings of their hashed assets. The release instant must be given.
 pub fn build_release() -> Result {
     if std::env::var("MAEUM_RELEASE_AT").is_err() {
         return Err("set MAEUM_RELEASE_AT (RFC 3339, e.g. 2023-01-05T09:00:00+09:00) to build a release bundle".into());
@@ -38,7 +38,11 @@ pub fn build_release() -> Result {
             "--public-url",
             &format!("/{BUSINESS_DIR}/"),
             "business.html",
-        ]))
+        ]))?;
+    // After both builds: trunk replaces the whole of its dist, siblings included.
+    run(cmd("node")
+        .arg(root().join("xtask/precompress.mjs"))
+        .arg(dist()))
 }
 
 /// Bundles built for `dev`, `test` and `bench` open at the demo instant unless told otherwise.
