@@ -30,6 +30,10 @@ pub fn ClosedPage(
             </h2>
             <p class="panel__text">{ended} "함께해 주셔서 고맙습니다. 받은 선물은 사용 기한까지 쓸 수 있어요."</p>
         </section>
-        {move || held.get().flatten().map(|(items, claims)| view! { <GiftBox items claims /> })}
+        <Suspense>
+            {move || Suspend::new(async move {
+                held.await.map(|(items, claims)| view! { <GiftBox items claims /> })
+            })}
+        </Suspense>
     }
 }

@@ -357,17 +357,16 @@ pub fn PackagePage() -> impl IntoView {
             <h2 class="section__title" id="package-title" tabindex="-1" data-focus="">
                 "마음 패키지"
             </h2>
-            <Show when=loading>
-                <Loading text="선물을 불러오고 있어요" />
-            </Show>
-            // The read's failure, explained (with 다시 시도) by the boundary.
-            <ErrorBoundary fallback=move |errors| {
-                caught(&errors).map(|error| view! { <ErrorNotice error on_retry=reload focus=true /> })
-            }>
-                // `try_`: a failure that changes the screen (signed out) disposes
-                // this page while the boundary still re-reads it.
-                {move || read.try_get().flatten().map(|read| read.map(|_| ()))}
-            </ErrorBoundary>
+            // The first read's wait, then its failure, explained (with 다시 시도)
+            // by the boundary. A re-read keeps what shows until its answer is in.
+            // What the read brings is folded into `page`, which the parts below draw.
+            <Transition fallback=|| view! { <Loading text="선물을 불러오고 있어요" /> }>
+                <ErrorBoundary fallback=move |errors| {
+                    caught(&errors).map(|error| view! { <ErrorNotice error on_retry=reload focus=true /> })
+                }>
+                    {move || Suspend::new(async move { read.await.map(|_| ()) })}
+                </ErrorBoundary>
+            </Transition>
             <Show when=ready>
                 <div class="claim-all">
                     <button

@@ -71,17 +71,13 @@ pub(super) fn status_page(receipt: String) -> impl IntoView {
     view! {
         <section class="panel status" data-testid="claim-status-page" aria-labelledby="status-title">
             <h2 class="panel__title" id="status-title" tabindex="-1" data-focus="">"피해 지원 진행 상황"</h2>
-            // `None` only until the first answer: a refresh keeps what showed
-            // until the new answer is in. A failure is thrown to the boundary,
-            // which explains it.
-            {move || status.try_get().flatten().map(|result| view! {
+            // A refresh keeps what showed until the new answer is in. A failure
+            // is thrown to the boundary, which explains it.
+            <Transition fallback=|| view! { <Loading text="진행 상황을 불러오고 있어요" /> }>
                 <ErrorBoundary fallback=move |errors| caught(&errors).map(|e| status_error(e, retry))>
-                    {result.map(receipt_view)}
+                    {move || Suspend::new(async move { status.await.map(receipt_view) })}
                 </ErrorBoundary>
-            })}
-            <Show when=move || status.with(Option::is_none)>
-                <Loading text="진행 상황을 불러오고 있어요" />
-            </Show>
+            </Transition>
             <button
                 type="button"
                 class="btn btn--secondary"
