@@ -507,8 +507,8 @@ pub fn bench() -> Result {
          `landing` is `/` with no token (static shell, then the open-from-app page); `package` is the open \
          package with six items; `teaser` is the same bundle against a server a day before release; \
          `business` is the first step of the small-business form (its own bundle). \
-         Chromium asks for brotli only over HTTPS, so these loopback runs transfer gzip (the `bytes` column); \
-         an HTTPS deployment sends the brotli sizes below.\n\n\
+         The `bytes` column is what went over the wire: Chromium asks for brotli on loopback too, and the \
+         server sends the bundle's precompressed brotli siblings (`xtask/precompress.mjs`).\n\n\
          Targets on every page: performance ≥ {MIN_PERF_SCORE}, accessibility {MIN_A11Y_SCORE}, \
          LCP ≤ {LCP_MS} ms, TBT ≤ {TBT_MS} ms, CLS 0; landing FCP ≤ {LANDING_FCP_MS} ms.\n\n\
          ## Bundle sizes (bytes; gzip -9, brotli q11)\n\nThe package bundle (`index.html`, what the banner opens):\n\n{app_sizes}\n\

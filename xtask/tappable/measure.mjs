@@ -54,7 +54,7 @@ function pageTrace() {
   for (const p of performance.getEntriesByType('paint')) rows.push({ what: p.name, start: p.startTime });
   for (const r of performance.getEntriesByType('resource')) {
     const u = new URL(r.name);
-    rows.push({ what: u.pathname.replace(/-[0-9a-f]{16}(?=[._])/, '-<hash>'), start: r.startTime, end: r.responseEnd });
+    rows.push({ what: u.pathname.replace(/-[0-9a-f]{16}(?=[._])/, '-<hash>'), start: r.startTime, end: r.responseEnd, bytes: r.transferSize });
   }
   return rows.sort((a, b) => a.start - b.start);
 }
@@ -109,6 +109,13 @@ const traceTable = (run) => [
   `| **tappable 받기** | **${ms(run.at)}** | |`,
 ].join('\n');
 
+// Where the app's time goes, from its median run.
+const row = (what) => app.trace.find((r) => r.what === what || r.what.endsWith(what));
+const [wasm, fcp] = [row('_bg.wasm'), row('first-contentful-paint')];
+const split = wasm && fcp
+  ? `In that run the wasm was asked for at ${ms(wasm.start)} ms, once the shell had painted (first contentful paint ${ms(fcp.start)} ms; the loader waits for the paint, see Trunk.toml), and took ${ms(wasm.end - wasm.start)} ms to arrive (${ms(wasm.bytes)} bytes on the wire); the app drew 받기 ${ms(app.at - wasm.end)} ms after it arrived (compile, start, draw).\n`
+  : '';
+
 console.log(`| page | median ms | runs (ms, in order) |
 |---|---:|---|
 | app (release bundle) | ${ms(app.at)} | ${runsOf(samples.app)} |
@@ -120,6 +127,7 @@ The app's median run, in ms since navigation start (resource timing; \`end\` is 
 
 ${traceTable(app)}
 
+${split}
 The plain page's median run:
 
 ${traceTable(plain)}
