@@ -15,7 +15,8 @@
 //    --converge`. Trunk's `wasm-opt -Oz` (index.html) stops at a local minimum;
 //    rebuilding the control flow first finds a smaller one (measured with
 //    `cargo xtask build` then `node xtask/sizes.mjs`: package wasm 139,987 →
-//    137,790 B brotli, business 188,412 → 185,687 B; about 20 s a bundle).
+//    137,790 B brotli, business 188,412 → 185,687 B; it adds 20-50 s a bundle
+//    to a release build on a busy 2-core machine).
 // Debug builds (`trunk serve`) are left as they are.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
