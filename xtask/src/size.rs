@@ -60,6 +60,13 @@ fn named_wasm(target: &[&str], name: &str) -> Result<PathBuf> {
         .arg(&bound)
         .arg("-o")
         .arg(&optimized))?;
+    // The release hook's second pass (xtask/shrink-glue.mjs, step 4).
+    run(cmd("wasm-opt")
+        .args(["--flatten", "--rereloop", "-Oz", "-Oz"])
+        .args(WASM_OPT)
+        .arg(&optimized)
+        .arg("-o")
+        .arg(&optimized))?;
     Ok(optimized)
 }
 
