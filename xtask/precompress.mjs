@@ -1,5 +1,5 @@
 // Writes a brotli (quality 11) and a gzip (level 9) sibling next to every
-// content-hashed asset of a release bundle (`NAME-<16 hex>.ext`), recursively:
+// content-hashed asset of a release bundle (`NAME-<hex>.ext`: trunk writes its 64-bit hash without leading zeros), recursively:
 // `maeum-….wasm.br`, `maeum-….wasm.gz`. The reference server (ServeDir's
 // precompressed_br/gzip) and static hosts (nginx brotli_static/gzip_static)
 // send those instead of compressing on the fly at a low level: the package
@@ -13,7 +13,7 @@ import { brotliCompressSync, gzipSync, constants } from 'node:zlib';
 
 const dist = process.argv[2];
 if (!dist) { console.error('usage: node precompress.mjs DIST_DIR'); process.exit(2); }
-const HASHED = /-[0-9a-f]{16}(_bg)?\.(wasm|js|css)$/;
+const HASHED = /-[0-9a-f]{8,16}(_bg)?\.(wasm|js|css)$/;
 
 let count = 0;
 (function walk(dir) {

@@ -21,7 +21,7 @@ rows.sort((a, b) => b.raw - a.raw);
 const sum = (k) => rows.reduce((s, r) => s + r[k], 0);
 console.log('| file | raw | gzip | brotli |');
 console.log('|---|---:|---:|---:|');
-for (const r of rows) console.log(`| ${r.f.replace(/-[0-9a-f]{16}/, '-<hash>')} | ${r.raw} | ${r.gz} | ${r.br} |`);
+for (const r of rows) console.log(`| ${r.f.replace(/-[0-9a-f]{8,16}/, '-<hash>')} | ${r.raw} | ${r.gz} | ${r.br} |`);
 console.log(`| **first load** | ${sum('raw')} | ${sum('gz')} | ${sum('br')} |`);
 console.log('');
 console.log(`first-load brotli bytes: ${sum('br')}`);

@@ -54,7 +54,7 @@ function pageTrace() {
   for (const p of performance.getEntriesByType('paint')) rows.push({ what: p.name, start: p.startTime });
   for (const r of performance.getEntriesByType('resource')) {
     const u = new URL(r.name);
-    rows.push({ what: u.pathname.replace(/-[0-9a-f]{16}(?=[._])/, '-<hash>'), start: r.startTime, end: r.responseEnd, bytes: r.transferSize });
+    rows.push({ what: u.pathname.replace(/-[0-9a-f]{8,16}(?=[._])/, '-<hash>'), start: r.startTime, end: r.responseEnd, bytes: r.transferSize });
   }
   return rows.sort((a, b) => a.start - b.start);
 }
