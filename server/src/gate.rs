@@ -8,8 +8,15 @@ use crate::db::Settings;
 use crate::problem::{closed, not_open, paused, ApiError};
 use crate::state::AppState;
 
+/// The campaign row to decide by. A recent copy may admit a request (the
+/// claim's transaction checks the row again), but a refusal is only ever made
+/// on the row as read now.
 pub(crate) async fn load_settings(state: &AppState) -> Result<Settings, ApiError> {
-    Ok(state.store.settings().await?)
+    let recent = state.store.settings().await?;
+    if recent.phase(state.clock.now()) == Phase::Open {
+        return Ok(recent);
+    }
+    Ok(state.store.current_settings().await?)
 }
 
 /// Refuses, and records, a request for a gated endpoint before the release instant.

@@ -159,7 +159,17 @@ impl Store {
         matches!(self.engine, Engine::Postgres(_))
     }
 
+    /// The campaign row: on PostgreSQL as read at most `pg::RECENT_FOR` ago
+    /// (fine for showing and for admitting, never for refusing: see `gate`).
     pub async fn settings(&self) -> DbResult<Settings> {
+        match &self.engine {
+            Engine::Sqlite { store, .. } => store.read(db::settings).await,
+            Engine::Postgres(pg) => pg.recent_settings().await,
+        }
+    }
+
+    /// The campaign row, read now.
+    pub async fn current_settings(&self) -> DbResult<Settings> {
         match &self.engine {
             Engine::Sqlite { store, .. } => store.read(db::settings).await,
             Engine::Postgres(pg) => pg.settings().await,

@@ -232,19 +232,21 @@ pub fn server_load(bin: &Path) -> Result<String> {
         .map_err(|e| e.to_string())?;
     std::fs::write(&tokens, &out.stdout).map_err(|e| e.to_string())?;
 
-    let sqlite = {
+    // `MAEUM_BENCH_ONLY=sqlite|postgres` runs one configuration (for experiments).
+    let only = std::env::var("MAEUM_BENCH_ONLY").unwrap_or_default();
+    let mut rows = String::new();
+    if only != "postgres" {
         let one = serve(bin, &scratch.join("sqlite"), None)?;
-        drive("SQLite, 1 process", &[one], &tokens)?
-    };
-    let pg = Postgres::start()?;
-    let postgres = {
+        rows += &drive("SQLite, 1 process", &[one], &tokens)?.row();
+    }
+    if only != "sqlite" {
+        let pg = Postgres::start()?;
         let servers = [
             serve(bin, &scratch.join("pg-a"), Some(&pg.url))?,
             serve(bin, &scratch.join("pg-b"), Some(&pg.url))?,
         ];
-        drive("PostgreSQL 15, 2 processes", &servers, &tokens)?
-    };
-    drop(pg);
+        rows += &drive("PostgreSQL 15, 2 processes", &servers, &tokens)?.row();
+    }
     Ok(format!(
         "## Reference server under wrk, {secs} s, opening mix\n\n\
          `wrk -t{THREADS} -c{CONNECTIONS}` (split evenly over the processes, one wrk per process) with \
@@ -256,11 +258,9 @@ pub fn server_load(bin: &Path) -> Result<String> {
          a throwaway cluster started by xtask). **Everything shares the machine's 2 cores**: wrk, the \
          server processes and PostgreSQL.\n\n\
          | configuration | requests/s | granted claims/s | items granted/s | p50 ms | p99 ms | max ms | errors + non-2xx | RSS MiB start → end |\n\
-         |---|---|---|---|---|---|---|---|---|\n{}{}\n\
+         |---|---|---|---|---|---|---|---|---|\n{rows}\n\
          Latency percentiles with two processes are the worse of the two wrk runs. Goal for PostgreSQL \
          with two processes: ≥ 5,000 granted claims/s with p99 ≤ 50 ms.\n",
-        sqlite.row(),
-        postgres.row(),
         secs = seconds()
     ))
 }
