@@ -52,7 +52,7 @@ const MAX_ATTEMPTS: u32 = 12;
 /// Longest wait for a pooled connection or a new one.
 const POOL_WAIT: Duration = Duration::from_secs(5);
 /// Connections per process, by default.
-pub const DEFAULT_POOL_SIZE: usize = 32;
+pub const DEFAULT_POOL_SIZE: usize = 8;
 
 /// Versioned schema changes, in order; `schema_migrations` records those applied.
 const MIGRATIONS: &[&str] = &[
@@ -458,14 +458,16 @@ impl Pg {
 
     pub async fn my_claims(&self, user: &str) -> DbResult<MyClaims> {
         let client = self.pool.get().await.map_err(pool_error)?;
-        let rows = client.query(&client.prepare_cached("SELECT c.item_id, c.claimed_at, c.expires_at, c.code FROM claims c JOIN items i ON i.id = c.item_id
-                 WHERE c.user_id = $1 ORDER BY i.position").await?,
-                &[&user],
-            )
-            .await?;
+        let held = client.prepare_cached("SELECT c.item_id, c.claimed_at, c.expires_at, c.code FROM claims c JOIN items i ON i.id = c.item_id
+                 WHERE c.user_id = $1 ORDER BY i.position").await?;
+        // Both sent at once: one round trip.
+        let (rows, ineligible_reason) = futures_util::try_join!(
+            async { Ok::<_, DbError>(client.query(&held, &[&user]).await?) },
+            ineligible_reason(&client, user),
+        )?;
         Ok(MyClaims {
             claims: rows.iter().map(claim_from_row).collect(),
-            ineligible_reason: ineligible_reason(&client, user).await?,
+            ineligible_reason,
         })
     }
 

@@ -72,6 +72,7 @@ impl Store {
     /// the campaign. Returns notes for the operator.
     pub async fn open(
         database: &Database,
+        pool_size: usize,
         campaign: &Campaign,
         now: Timestamp,
     ) -> DbResult<(Store, Vec<String>)> {
@@ -90,7 +91,7 @@ impl Store {
                 Ok((Store::sqlite(path, conn)?, notes))
             }
             Database::Postgres(url) => {
-                let pg = Pg::connect(url, crate::pg::DEFAULT_POOL_SIZE)?;
+                let pg = Pg::connect(url, pool_size)?;
                 pg.migrate().await?;
                 let notes = pg.seed(campaign, now).await?;
                 Ok((

@@ -23,6 +23,14 @@ fn seconds() -> u32 {
         .unwrap_or(60)
 }
 
+/// `MAEUM_BENCH_CONNECTIONS` overrides [`CONNECTIONS`] (for experiments).
+fn connections() -> u32 {
+    std::env::var("MAEUM_BENCH_CONNECTIONS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(CONNECTIONS)
+}
+
 fn ensure_wrk() -> Result {
     if Command::new("wrk").arg("--version").output().is_ok() {
         return Ok(());
@@ -61,6 +69,9 @@ fn serve(bin: &Path, data: &Path, database: Option<&str>) -> Result<Served> {
     .stderr(Stdio::inherit());
     if let Some(db) = database {
         c.args(["--database", db]);
+        if let Ok(n) = std::env::var("MAEUM_BENCH_POOL") {
+            c.args(["--database-pool", &n]);
+        }
     }
     let mut child = c
         .spawn()
@@ -142,7 +153,7 @@ fn drive(label: &str, servers: &[Served], tokens: &Path) -> Result<Run> {
             Command::new("wrk")
                 .args([
                     &format!("-t{THREADS}"),
-                    &format!("-c{}", CONNECTIONS / servers.len() as u32),
+                    &format!("-c{}", connections() / servers.len() as u32),
                     &format!("-d{}s", seconds()),
                     "--timeout",
                     "10s",
