@@ -2,7 +2,7 @@
 //! with the opening mix of `xtask/wrk/opening.lua` for 60 s, on SQLite with one
 //! process and on PostgreSQL with two, and the figures go into docs/perf.md.
 
-use crate::services::Postgres;
+use crate::services::{ensure_postgres, Postgres};
 use crate::setup::{apt_install, root, Result};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -246,6 +246,10 @@ pub fn server_load(bin: &Path) -> Result<String> {
     // `MAEUM_BENCH_ONLY=sqlite|postgres` runs one configuration (for experiments).
     let only = std::env::var("MAEUM_BENCH_ONLY").unwrap_or_default();
     let mut rows = String::new();
+    let mut ceiling = String::new();
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" / "))
+        .unwrap_or_else(|_| "unknown".into());
     if only != "postgres" {
         let one = serve(bin, &scratch.join("sqlite"), None)?;
         rows += &drive("SQLite, 1 process", &[one], &tokens)?.row();
@@ -257,21 +261,77 @@ pub fn server_load(bin: &Path) -> Result<String> {
             serve(bin, &scratch.join("pg-b"), Some(&pg.url))?,
         ];
         rows += &drive("PostgreSQL 15, 2 processes", &servers, &tokens)?.row();
+        drop(servers);
+        ceiling = pgbench(&pg)?;
     }
     Ok(format!(
         "## Reference server under wrk, {secs} s, opening mix\n\n\
-         `wrk -t{THREADS} -c{CONNECTIONS}` (split evenly over the processes, one wrk per process) with \
+         `wrk -t{THREADS} -c{connections}` (split evenly over the processes, one wrk per process) with \
          `xtask/wrk/opening.lua`: of every 20 requests, 10 claims of the capped voucher and the forever \
          emoticon by a person not seen before (new user, new key), 4 package loads, 3 선물함 \
          (`GET /v1/me/claims`) and 3 status polls by people who just claimed: each person of the wave \
          claims once and looks at the package, the 선물함 and the status about twice in all. Durable \
          commits on both (SQLite WAL `synchronous=FULL`; PostgreSQL's default `fsync`/`synchronous_commit`, \
-         a throwaway cluster started by xtask). **Everything shares the machine's 2 cores**: wrk, the \
-         server processes and PostgreSQL.\n\n\
+         a throwaway cluster started by xtask, default settings; each server keeps its default pool of 8 \
+         connections). **Everything shares the machine's 2 cores**: wrk, the server processes and \
+         PostgreSQL. Load average (1 / 5 / 15 min) before the runs: {load}.\n\n\
          | configuration | requests/s | granted claims/s | items granted/s | p50 ms | p99 ms | max ms | errors + non-2xx | RSS MiB start → end |\n\
          |---|---|---|---|---|---|---|---|---|\n{rows}\n\
          Latency percentiles with two processes are the worse of the two wrk runs. Goal for PostgreSQL \
-         with two processes: ≥ 5,000 granted claims/s with p99 ≤ 50 ms.\n",
-        secs = seconds()
+         with two processes: ≥ 5,000 granted claims/s with p99 ≤ 50 ms.\n{ceiling}",
+        secs = seconds(),
+        connections = connections(),
+    ))
+}
+
+/// What PostgreSQL alone does on this machine: pgbench on the same cluster right
+/// after the wrk run, the claim statement the server sends and the 선물함 read in
+/// the mix's proportion (10 : 3), 16 clients (two pools of 8), no HTTP and no servers.
+fn pgbench(pg: &Postgres) -> Result<String> {
+    let bin = ensure_postgres()?;
+    let secs = 20;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| e.to_string())?
+        .as_millis();
+    let scripts = root().join("xtask/wrk");
+    let out = Command::new(bin.join("pgbench"))
+        .args(["-n", "-M", "prepared", "-c", "16", "-j", "2", "-T"])
+        .arg(secs.to_string())
+        .arg("-D")
+        .arg(format!("now={now}"))
+        .arg("-f")
+        .arg(format!("{}@10", scripts.join("claim.pgbench").display()))
+        .arg("-f")
+        .arg(format!("{}@3", scripts.join("mine.pgbench").display()))
+        .arg(&pg.url)
+        .output()
+        .map_err(|e| format!("cannot run pgbench: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{text}{}", String::from_utf8_lossy(&out.stderr));
+    if !out.status.success() {
+        return Err("pgbench failed (see above)".into());
+    }
+    // Counted in the database, so a statement that wrote nothing counts nothing.
+    let counted = Command::new(bin.join("psql"))
+        .args(["-At", "-c", "SELECT COUNT(*) FROM idempotency WHERE user_id LIKE 'pgb-%'"])
+        .arg(&pg.url)
+        .output()
+        .map_err(|e| format!("cannot run psql: {e}"))?;
+    let claims: f64 = String::from_utf8_lossy(&counted.stdout)
+        .trim()
+        .parse()
+        .map_err(|_| "psql did not count the pgbench claims")?;
+    let latency = text
+        .lines()
+        .find_map(|l| l.strip_prefix("latency average = "))
+        .unwrap_or("?")
+        .trim();
+    Ok(format!(
+        "\nThe ceiling, measured on the same cluster right after: `pgbench -M prepared -c 16 -j 2 -T {secs}` \
+         with `xtask/wrk/claim.pgbench` (the claim statement the server sends) and `xtask/wrk/mine.pgbench` \
+         (the 선물함 read), 10 : 3 — PostgreSQL alone, no HTTP, no server processes, no wrk: \
+         **{:.0} granted claims/s** (counted in the database), latency average {latency}.\n",
+        claims / f64::from(secs)
     ))
 }
