@@ -153,14 +153,15 @@ struct RecentItems {
 }
 
 impl RecentItems {
-    fn fresh(&self) -> bool {
+    fn young(&self) -> bool {
         self.read_at.elapsed() < RECENT_FOR
-            // A sold-out item is read afresh each time, so a raised cap shows at once.
-            && self.rows.iter().zip(&self.granted_since).all(|(r, g)| {
-                r.cap.is_none_or(|cap| {
-                    cap > r.granted + g.load(Ordering::Relaxed)
-                })
-            })
+    }
+
+    fn any_sold_out(&self) -> bool {
+        self.rows.iter().zip(&self.granted_since).any(|(r, g)| {
+            r.cap
+                .is_some_and(|cap| cap <= r.granted + g.load(Ordering::Relaxed))
+        })
     }
 
     fn row(&self, id: &str) -> Option<(usize, &ItemRow)> {
@@ -381,16 +382,21 @@ impl Pg {
         *lock(&self.recent.settings) = None;
     }
 
-    /// The items as read at most [`RECENT_FOR`] ago (and never a sold-out one).
+    /// The items as read at most [`RECENT_FOR`] ago.
     async fn recent_items(&self) -> DbResult<Arc<RecentItems>> {
-        let cached = || lock(&self.recent.items).clone().filter(|r| r.fresh());
+        let cached = || lock(&self.recent.items).clone().filter(|r| r.young());
         if let Some(r) = cached() {
             return Ok(r);
         }
         let _one = self.recent.items_read.lock().await;
-        if let Some(r) = cached() {
-            return Ok(r);
+        match cached() {
+            Some(r) => Ok(r),
+            None => self.read_items().await,
         }
+    }
+
+    /// The items read now (and kept as the recent copy).
+    async fn read_items(&self) -> DbResult<Arc<RecentItems>> {
         let client = self.pool.get().await.map_err(pool_error)?;
         let open = client
             .prepare_cached(
@@ -436,9 +442,13 @@ impl Pg {
 
     /// The package from the items as recently read: `as_of` says when (the
     /// clock's `now` minus the copy's age), and `remaining` also counts this
-    /// process's grants since.
+    /// process's grants since. Never a sold-out item from the copy.
     pub async fn package(&self, now: Timestamp) -> DbResult<Package> {
-        let recent = self.recent_items().await?;
+        let mut recent = self.recent_items().await?;
+        // A sold-out item is shown from a read made now, so a raised cap shows at once.
+        if recent.any_sold_out() {
+            recent = self.read_items().await?;
+        }
         let age = i64::try_from(recent.read_at.elapsed().as_millis()).unwrap_or(0);
         let as_of = Timestamp(now.0 - age);
         Ok(Package {
