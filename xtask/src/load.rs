@@ -192,7 +192,14 @@ fn drive(label: &str, servers: &[Served], tokens: &Path) -> Result<Run> {
 impl Run {
     /// Granted claims per second and the worst p99 in ms.
     fn claims_and_p99(&self) -> (f64, f64) {
-        let secs = self.wrks.iter().map(|w| w.duration_us).max().unwrap_or(1).max(1) as f64 / 1e6;
+        let secs = self
+            .wrks
+            .iter()
+            .map(|w| w.duration_us)
+            .max()
+            .unwrap_or(1)
+            .max(1) as f64
+            / 1e6;
         let claims = self.wrks.iter().map(|w| w.granted_claims).sum::<u64>() as f64 / secs;
         let p99 = self.wrks.iter().map(|w| w.p99_us).max().unwrap_or(0) as f64 / 1000.0;
         (claims, p99)
@@ -324,7 +331,11 @@ fn pgbench(pg: &Postgres) -> Result<(f64, String)> {
     }
     // Counted in the database, so a statement that wrote nothing counts nothing.
     let counted = Command::new(bin.join("psql"))
-        .args(["-At", "-c", "SELECT COUNT(*) FROM idempotency WHERE user_id LIKE 'pgb-%'"])
+        .args([
+            "-At",
+            "-c",
+            "SELECT COUNT(*) FROM idempotency WHERE user_id LIKE 'pgb-%'",
+        ])
         .arg(&pg.url)
         .output()
         .map_err(|e| format!("cannot run psql: {e}"))?;
