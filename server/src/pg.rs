@@ -29,7 +29,6 @@ use maeum_contract::{
 };
 use rand::seq::SliceRandom;
 use rand::Rng;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_postgres::error::SqlState;
@@ -125,21 +124,21 @@ pub struct Pg {
     recent: Arc<Recent>,
 }
 
-/// How long a process answers reads from what it last read of the campaign row
-/// and the items (docs/scaling.md, "What a process remembers"). Never used to
-/// refuse or to grant: refusals read the row again, and every claim is decided
-/// by the database.
+/// How long a claim may be admitted by, and pick its stripes from, what this
+/// process last read of the campaign row and the items (docs/scaling.md, "What a
+/// process remembers"). Never used to refuse, to grant or to answer a read: the
+/// claim's statement or transaction checks the row itself, and every read
+/// endpoint gets a read that started after it arrived.
 pub const RECENT_FOR: Duration = Duration::from_secs(1);
 
-/// The campaign row and the items as last read, so that status and package
-/// reads, which are most of the wave, do not each cost the database a query.
+/// The campaign row and the items as last read, and the reads of them shared by
+/// requests that arrive together.
 #[derive(Default)]
 struct Recent {
     settings: Mutex<Option<(Instant, Settings)>>,
     items: Mutex<Option<Arc<RecentItems>>>,
-    /// One read at a time refreshes each (the others wait for it, then use it).
-    settings_read: tokio::sync::Mutex<()>,
-    items_read: tokio::sync::Mutex<()>,
+    settings_reads: Coalesced<Settings>,
+    items_reads: Coalesced<Arc<RecentItems>>,
 }
 
 struct RecentItems {
@@ -147,9 +146,6 @@ struct RecentItems {
     rows: Vec<ItemRow>,
     /// Stripes that had room when read, per item (same order as `rows`).
     open_stripes: Vec<Vec<i32>>,
-    /// Grants this process made since the read, per item: `remaining` counts
-    /// them at once, so a person who just claimed never sees the old count.
-    granted_since: Vec<AtomicU64>,
 }
 
 impl RecentItems {
@@ -157,15 +153,73 @@ impl RecentItems {
         self.read_at.elapsed() < RECENT_FOR
     }
 
-    fn any_sold_out(&self) -> bool {
-        self.rows.iter().zip(&self.granted_since).any(|(r, g)| {
-            r.cap
-                .is_some_and(|cap| cap <= r.granted + g.load(Ordering::Relaxed))
-        })
-    }
-
     fn row(&self, id: &str) -> Option<(usize, &ItemRow)> {
         self.rows.iter().enumerate().find(|(_, r)| r.id == id)
+    }
+}
+
+/// One read for every request waiting when it starts. Each request still gets a
+/// read that *started after it arrived*, so it sees every change committed before
+/// (an operator's `admin pause` shows on the very next status poll), but a burst
+/// of N polls costs the database about two reads, not N. Hand-written: it is a
+/// list of waiters and a fair lock; no crate does exactly this.
+struct Coalesced<T> {
+    waiting: Mutex<Vec<tokio::sync::oneshot::Sender<Result<T, SharedError>>>>,
+    /// Held by the request reading for the others (tokio's lock is first come, first served).
+    reader: tokio::sync::Mutex<()>,
+}
+
+impl<T> Default for Coalesced<T> {
+    fn default() -> Self {
+        Coalesced {
+            waiting: Mutex::default(),
+            reader: tokio::sync::Mutex::default(),
+        }
+    }
+}
+
+/// A read's failure as told to the requests that shared it: still 503 when it was "not now".
+#[derive(Clone)]
+struct SharedError {
+    busy: bool,
+    what: String,
+}
+
+impl From<SharedError> for DbError {
+    fn from(e: SharedError) -> DbError {
+        if e.busy {
+            DbError::Unavailable(e.what)
+        } else {
+            DbError::Other(e.what)
+        }
+    }
+}
+
+impl<T: Clone> Coalesced<T> {
+    async fn read<F: std::future::Future<Output = DbResult<T>>>(
+        &self,
+        read: impl FnOnce() -> F,
+    ) -> DbResult<T> {
+        let (tx, mut rx) = tokio::sync::oneshot::channel();
+        lock(&self.waiting).push(tx);
+        let _reader = self.reader.lock().await;
+        // Answered by the reader before us (we were waiting when it started).
+        if let Ok(answer) = rx.try_recv() {
+            return answer.map_err(DbError::from);
+        }
+        // Everyone waiting now, us included, gets the read that starts now.
+        let batch = std::mem::take(&mut *lock(&self.waiting));
+        let result = read().await;
+        let shared = result.as_ref().map(T::clone).map_err(|e| SharedError {
+            busy: e.is_busy(),
+            what: e.to_string(),
+        });
+        for waiter in batch {
+            let _ = waiter.send(shared.clone());
+        }
+        // Ours went into the batch too; answer with the original error if any.
+        let _ = rx.try_recv();
+        result
     }
 }
 
@@ -352,26 +406,28 @@ impl Pg {
             .await?)
     }
 
-    /// The campaign row, read now.
+    /// The campaign row, read after this call began (shared with the calls
+    /// waiting at the same moment), and kept as the recent copy.
     pub async fn settings(&self) -> DbResult<Settings> {
-        let client = self.pool.get().await.map_err(pool_error)?;
-        let read = settings(&client).await?;
+        let read = self
+            .recent
+            .settings_reads
+            .read(|| async {
+                let client = self.pool.get().await.map_err(pool_error)?;
+                settings(&client).await
+            })
+            .await?;
         *lock(&self.recent.settings) = Some((Instant::now(), read));
         Ok(read)
     }
 
-    /// The campaign row as read at most [`RECENT_FOR`] ago.
+    /// The campaign row as read at most [`RECENT_FOR`] ago: only for admitting a
+    /// claim, whose statement or transaction reads the row again.
     pub async fn recent_settings(&self) -> DbResult<Settings> {
-        let cached = || {
-            lock(&self.recent.settings)
-                .filter(|(at, _)| at.elapsed() < RECENT_FOR)
-                .map(|(_, s)| s)
-        };
-        if let Some(s) = cached() {
-            return Ok(s);
-        }
-        let _one = self.recent.settings_read.lock().await;
-        match cached() {
+        let cached = lock(&self.recent.settings)
+            .filter(|(at, _)| at.elapsed() < RECENT_FOR)
+            .map(|(_, s)| s);
+        match cached {
             Some(s) => Ok(s),
             None => self.settings().await,
         }
@@ -382,45 +438,47 @@ impl Pg {
         *lock(&self.recent.settings) = None;
     }
 
-    /// The items as read at most [`RECENT_FOR`] ago.
+    /// The items as read at most [`RECENT_FOR`] ago (for the claim statement).
     async fn recent_items(&self) -> DbResult<Arc<RecentItems>> {
-        let cached = || lock(&self.recent.items).clone().filter(|r| r.young());
-        if let Some(r) = cached() {
-            return Ok(r);
-        }
-        let _one = self.recent.items_read.lock().await;
-        match cached() {
+        let cached = lock(&self.recent.items).clone().filter(|r| r.young());
+        match cached {
             Some(r) => Ok(r),
             None => self.read_items().await,
         }
     }
 
-    /// The items read now (and kept as the recent copy).
+    /// The items with their counts and open stripes, read after this call
+    /// began (shared as [`Pg::settings`]), and kept as the recent copy.
     async fn read_items(&self) -> DbResult<Arc<RecentItems>> {
-        let client = self.pool.get().await.map_err(pool_error)?;
-        let open = client
-            .prepare_cached(
-                "SELECT item_id, stripe FROM item_stripes WHERE share IS NULL OR granted < share",
-            )
-            .await?;
-        let (rows, open) = futures_util::try_join!(items(&client), async {
-            Ok::<_, DbError>(client.query(&open, &[]).await?)
-        })?;
-        let open_stripes = rows
-            .iter()
-            .map(|r| {
-                open.iter()
-                    .filter(|o| o.get::<_, &str>(0) == r.id)
-                    .map(|o| o.get(1))
-                    .collect()
+        let read = self
+            .recent
+            .items_reads
+            .read(|| async {
+                let client = self.pool.get().await.map_err(pool_error)?;
+                let open = client
+                    .prepare_cached(
+                        "SELECT item_id, stripe FROM item_stripes WHERE share IS NULL OR granted < share",
+                    )
+                    .await?;
+                let (rows, open) = futures_util::try_join!(items(&client), async {
+                    Ok::<_, DbError>(client.query(&open, &[]).await?)
+                })?;
+                let open_stripes = rows
+                    .iter()
+                    .map(|r| {
+                        open.iter()
+                            .filter(|o| o.get::<_, &str>(0) == r.id)
+                            .map(|o| o.get(1))
+                            .collect()
+                    })
+                    .collect();
+                Ok(Arc::new(RecentItems {
+                    read_at: Instant::now(),
+                    rows,
+                    open_stripes,
+                }))
             })
-            .collect();
-        let read = Arc::new(RecentItems {
-            read_at: Instant::now(),
-            granted_since: rows.iter().map(|_| Default::default()).collect(),
-            rows,
-            open_stripes,
-        });
+            .await?;
         *lock(&self.recent.items) = Some(read.clone());
         Ok(read)
     }
@@ -440,28 +498,14 @@ impl Pg {
         items(&client).await
     }
 
-    /// The package from the items as recently read: `as_of` says when (the
-    /// clock's `now` minus the copy's age), and `remaining` also counts this
-    /// process's grants since. Never a sold-out item from the copy.
     pub async fn package(&self, now: Timestamp) -> DbResult<Package> {
-        let mut recent = self.recent_items().await?;
-        // A sold-out item is shown from a read made now, so a raised cap shows at once.
-        if recent.any_sold_out() {
-            recent = self.read_items().await?;
-        }
-        let age = i64::try_from(recent.read_at.elapsed().as_millis()).unwrap_or(0);
-        let as_of = Timestamp(now.0 - age);
         Ok(Package {
-            items: recent
+            items: self
+                .read_items()
+                .await?
                 .rows
                 .iter()
-                .zip(&recent.granted_since)
-                .map(|(row, since)| {
-                    let mut item = row.to_item(as_of);
-                    let since = since.load(Ordering::Relaxed);
-                    item.remaining = item.remaining.map(|r| r.saturating_sub(since));
-                    item
-                })
+                .map(|i| i.to_item(now))
                 .collect(),
         })
     }
@@ -486,38 +530,16 @@ impl Pg {
     /// lost race, by the full transaction, which can give every answer.
     pub async fn claim(&self, input: &ClaimInput) -> DbResult<ClaimOutcome> {
         let recent = self.recent_items().await?;
-        let count = |i: usize| recent.granted_since[i].fetch_add(1, Ordering::Relaxed);
         match self.claim_at_once(&recent, input).await {
-            Ok(Some((body, rows))) => {
-                rows.into_iter().for_each(|i| {
-                    count(i);
-                });
-                return Ok(ClaimOutcome::Done(body));
-            }
+            Ok(Some(body)) => return Ok(ClaimOutcome::Done(body)),
             Err(e) if !(is_retryable(&e) || is_check_violation(&e)) => return Err(e),
             Ok(None) | Err(_) => {}
         }
         let outcome = in_tx!(self, ReadCommitted, |tx| claim_tx(&tx, input).await?)?;
-        match &outcome {
-            ClaimOutcome::Done(body) => {
-                // What the package's `remaining` counts until the next read.
-                let answer: ClaimResponse =
-                    serde_json::from_str(body).map_err(|e| DbError::Other(e.to_string()))?;
-                for r in answer
-                    .results
-                    .iter()
-                    .filter(|r| r.status == ClaimStatus::Granted)
-                {
-                    if let Some((i, _)) = recent.row(&r.item_id) {
-                        count(i);
-                    }
-                }
-            }
-            // The campaign row changed: the next status read reads it again.
-            ClaimOutcome::NotOpen { .. } | ClaimOutcome::Closed | ClaimOutcome::Paused => {
-                self.forget_settings()
-            }
-            _ => {}
+        if let ClaimOutcome::NotOpen { .. } | ClaimOutcome::Closed | ClaimOutcome::Paused = outcome
+        {
+            // The campaign row changed: the next claim is admitted by a fresh read.
+            self.forget_settings();
         }
         Ok(outcome)
     }
@@ -534,8 +556,7 @@ impl Pg {
         &self,
         recent: &RecentItems,
         input: &ClaimInput,
-    ) -> DbResult<Option<(String, Vec<usize>)>> {
-        let mut rows = Vec::with_capacity(input.item_ids.len());
+    ) -> DbResult<Option<String>> {
         let mut stripes = Vec::with_capacity(input.item_ids.len());
         let mut claims = Vec::with_capacity(input.item_ids.len());
         for id in &input.item_ids {
@@ -545,7 +566,6 @@ impl Pg {
             let Some(stripe) = recent.open_stripes[i].choose(&mut rand::thread_rng()) else {
                 return Ok(None); // sold out when read: the transaction looks again
             };
-            rows.push(i);
             stripes.push(*stripe);
             claims.push(granted_claim(row, input.now));
         }
@@ -580,7 +600,7 @@ impl Pg {
                 ],
             )
             .await?;
-        Ok(written.map(|_| (body, rows)))
+        Ok(written.map(|_| body))
     }
 
     /// (uploads stored by `user`, whether these bytes are among them).

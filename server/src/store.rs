@@ -160,20 +160,21 @@ impl Store {
         matches!(self.engine, Engine::Postgres(_))
     }
 
-    /// The campaign row: on PostgreSQL as read at most `pg::RECENT_FOR` ago
-    /// (fine for showing and for admitting, never for refusing: see `gate`).
+    /// The campaign row, read for this call (on PostgreSQL shared with the
+    /// calls waiting at the same moment).
     pub async fn settings(&self) -> DbResult<Settings> {
         match &self.engine {
             Engine::Sqlite { store, .. } => store.read(db::settings).await,
-            Engine::Postgres(pg) => pg.recent_settings().await,
+            Engine::Postgres(pg) => pg.settings().await,
         }
     }
 
-    /// The campaign row, read now.
-    pub async fn current_settings(&self) -> DbResult<Settings> {
+    /// The campaign row, on PostgreSQL as read at most `pg::RECENT_FOR` ago:
+    /// only for admitting a claim (see `gate::claim_gate`).
+    pub async fn recent_settings(&self) -> DbResult<Settings> {
         match &self.engine {
             Engine::Sqlite { store, .. } => store.read(db::settings).await,
-            Engine::Postgres(pg) => pg.settings().await,
+            Engine::Postgres(pg) => pg.recent_settings().await,
         }
     }
 

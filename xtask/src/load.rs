@@ -365,13 +365,13 @@ fn verdict((claims, p99): (f64, f64), alone: f64) -> String {
     format!(
         "\n**Goal not met on this machine**: {claims:.0} granted claims/s, p99 {p99:.1} ms. PostgreSQL \
          alone, with a client that costs almost nothing (pgbench, above), does {alone:.0} claims/s here \
-         (≈ {per_core:.0} per core); the bench also runs two server processes (≈ 100 µs of CPU per \
-         request, ≈ {server_cores:.1} core at 10,000 requests/s) and wrk (≈ 0.3 core) on the same 2 cores, so \
+         (≈ {per_core:.0} per core); the bench also runs two server processes (≈ 100–130 µs of CPU \
+         per request, ≈ {server_cores:.1} core at 10,000 requests/s) and wrk (≈ 0.3 core) on the same 2 cores, so \
          5,000 claims/s needs about {cores:.0} cores of this machine. Per core of everything \
          (database, servers, wrk): ≈ {whole:.0} granted claims/s.\n",
         per_core = alone / 2.0,
-        server_cores = 10_000.0 * 100e-6,
-        cores = 5000.0 / (alone / 2.0) + 10_000.0 * 100e-6 + 0.3,
+        server_cores = 10_000.0 * 115e-6,
+        cores = 5000.0 / (alone / 2.0) + 10_000.0 * 115e-6 + 0.3,
         whole = claims / 2.0,
     )
 }

@@ -27,8 +27,7 @@ on another origin call the API (CORS); --connect-src adds API origins to the app
 Content-Security-Policy (absolute URLs in the dist's config.json are added by themselves).
 
 Admin changes are written to DIR/maeum.sqlite3 (or the --database / DATABASE_URL PostgreSQL);
-a running server decides claims by them from its next request (on PostgreSQL, status and
-package show them within a second). --uploads s3://BUCKET/PREFIX keeps evidence in
+a running server sees them on its next request. --uploads s3://BUCKET/PREFIX keeps evidence in
 an S3-compatible store (AWS_* variables; see docs/scaling.md).
 The token secret is MAEUM_TOKEN_SECRET if set, else DIR/token.key (created on first use).
 See docs/operations.md for running it in production.";
@@ -59,8 +58,7 @@ pub enum Command {
         #[command(flatten)]
         data: DataDir,
     },
-    /// Changes the campaign in the database; a running server decides claims by it from its
-    /// next request (on PostgreSQL, status and package show it within a second).
+    /// Changes the campaign in the database; a running server sees it on its next request.
     #[command(subcommand)]
     Admin(Admin),
     /// Prints items, grants per minute and early attempts.
