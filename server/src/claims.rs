@@ -17,7 +17,7 @@ use crate::db::{self, ClaimInput, ClaimOutcome};
 use crate::extract::{
     body_rejection, idempotency_key, json_answer, parse_json, rate_limit, request_hash,
 };
-use crate::gate::{load_settings, refuse_if_early, write_gate};
+use crate::gate::{claim_gate, load_settings, refuse_if_early};
 use crate::metrics::Metrics;
 use crate::problem::{bad_request, closed, internal, key_reused, not_open, paused, ApiError};
 use crate::state::Shared;
@@ -57,7 +57,7 @@ pub(crate) async fn post_claims(
     rate_limit(&state, &user, &headers)?;
     // A first look at the gate, so refusals need no valid body; the claim
     // transaction checks it again, atomically.
-    write_gate(&state, &user, db::CLAIMS_ENDPOINT).await?;
+    claim_gate(&state, &user, db::CLAIMS_ENDPOINT).await?;
     let key = idempotency_key(&headers)?;
     let body = body.map_err(body_rejection)?;
     let request: ClaimRequest = parse_json(&headers, &body, "{\"item_ids\": [...]}")?;

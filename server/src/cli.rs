@@ -95,6 +95,9 @@ fn config(args: &ServeArgs) -> Result<Config, CliError> {
     };
     config.database = args.data.database.clone();
     config.uploads = args.uploads.clone();
+    if let Some(n) = args.database_pool {
+        config.database_pool = n;
+    }
     if let Some(q) = args.upload_quota {
         config.upload_quota = q;
     }

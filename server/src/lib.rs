@@ -72,6 +72,8 @@ pub struct Config {
     pub upload_quota: u64,
     /// `postgres://...`: keep the data in PostgreSQL instead of `DIR/maeum.sqlite3`.
     pub database: Option<String>,
+    /// Connections to PostgreSQL this process keeps at most.
+    pub database_pool: usize,
     /// `s3://BUCKET/PREFIX`: keep evidence in an S3-compatible store instead of `DIR/uploads`.
     pub uploads: Option<String>,
     /// App origins allowed to call the API from another origin (CORS); empty: none.
@@ -113,6 +115,7 @@ impl Config {
             rate_limit: Some(RateLimit::default()),
             upload_quota: DEFAULT_UPLOAD_QUOTA,
             database: None,
+            database_pool: pg::DEFAULT_POOL_SIZE,
             uploads: None,
             allow_origins: Vec::new(),
             connect_src: Vec::new(),
@@ -276,9 +279,14 @@ pub async fn start(config: Config) -> Result<Server, String> {
     let tokens = TokenKey::load_or_create(&config.data_dir)?;
 
     let database = store::Database::choose(config.database.as_deref(), &config.data_dir)?;
-    let (store, notes) = store::Store::open(&database, &config.campaign, config.clock.now())
-        .await
-        .map_err(|e| format!("database {}: {e}", database.describe()))?;
+    let (store, notes) = store::Store::open(
+        &database,
+        config.database_pool,
+        &config.campaign,
+        config.clock.now(),
+    )
+    .await
+    .map_err(|e| format!("database {}: {e}", database.describe()))?;
     for note in notes {
         tracing::info!("note: {note}");
     }

@@ -29,7 +29,8 @@ use maeum_contract::{
 };
 use rand::seq::SliceRandom;
 use rand::Rng;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::Row;
 
@@ -44,19 +45,57 @@ use crate::db::{
 };
 
 /// Rows each item's grant count is spread over (docs/scaling.md, "the hot row").
-pub const STRIPES: i32 = 32;
+pub const STRIPES: i32 = 256;
 /// Runs of one transaction before a lost race is answered as busy (503, retryable).
 const MAX_ATTEMPTS: u32 = 12;
 /// Longest wait for a pooled connection or a new one.
 const POOL_WAIT: Duration = Duration::from_secs(5);
 /// Connections per process, by default.
-pub const DEFAULT_POOL_SIZE: usize = 32;
+pub const DEFAULT_POOL_SIZE: usize = 8;
 
 /// Versioned schema changes, in order; `schema_migrations` records those applied.
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_init.sql"),
     include_str!("../migrations/postgres/0002_business.sql"),
 ];
+
+/// A `CHECK` refused a write: on the claim's one statement, a stripe that filled up.
+fn is_check_violation(e: &DbError) -> bool {
+    matches!(e, DbError::Postgres(e) if e.code() == Some(&SqlState::CHECK_VIOLATION))
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The common claim in one statement (see `Pg::claim_at_once`). $1 user, $2 key,
+/// $3 now, $4 item ids, $5 a stripe per item, $6 expiry and $7 code per item,
+/// $8 request hash, $9 the answer. The phase test is `Settings::phase`'s "open".
+const CLAIM_AT_ONCE: &str = "
+WITH gate AS (
+    SELECT 1 FROM campaign
+     WHERE id = 1 AND NOT paused AND release_at <= $3 AND (closes_at IS NULL OR $3 < closes_at)
+       AND NOT EXISTS (SELECT 1 FROM ineligible WHERE user_id = $1)
+       AND NOT EXISTS (SELECT 1 FROM idempotency WHERE user_id = $1 AND key = $2)
+       AND NOT EXISTS (SELECT 1 FROM claims WHERE user_id = $1 AND item_id = ANY($4))
+), counted AS (
+    -- Locked in one order in every process (an updated row moves in the heap,
+    -- so a plain scan's order varies and two claims could deadlock).
+    UPDATE item_stripes s SET granted = s.granted + 1
+      FROM (SELECT t.item_id, t.stripe
+              FROM gate, item_stripes t, unnest($4::text[], $5::int[]) AS w(item_id, stripe)
+             WHERE t.item_id = w.item_id AND t.stripe = w.stripe
+             ORDER BY t.item_id, t.stripe
+               FOR UPDATE OF t) AS l
+     WHERE s.item_id = l.item_id AND s.stripe = l.stripe
+), granted AS (
+    INSERT INTO claims (user_id, item_id, claimed_at, expires_at, code, idempotency_key)
+    SELECT $1, c.item_id, $3, c.expires_at, c.code, $2
+      FROM gate, unnest($4::text[], $6::bigint[], $7::text[]) AS c(item_id, expires_at, code)
+)
+INSERT INTO idempotency (user_id, key, request_hash, response, created_at)
+SELECT $1, $2, $8, $9, $3 FROM gate
+RETURNING 1";
 
 /// Lost a race that a fresh run of the same transaction resolves.
 fn is_retryable(e: &DbError) -> bool {
@@ -82,6 +121,106 @@ fn pool_error(e: deadpool_postgres::PoolError) -> DbError {
 #[derive(Clone)]
 pub struct Pg {
     pool: Pool,
+    recent: Arc<Recent>,
+}
+
+/// How long a claim may be admitted by, and pick its stripes from, what this
+/// process last read of the campaign row and the items (docs/scaling.md, "What a
+/// process remembers"). Never used to refuse, to grant or to answer a read: the
+/// claim's statement or transaction checks the row itself, and every read
+/// endpoint gets a read that started after it arrived.
+pub const RECENT_FOR: Duration = Duration::from_secs(1);
+
+/// The campaign row and the items as last read, and the reads of them shared by
+/// requests that arrive together.
+#[derive(Default)]
+struct Recent {
+    settings: Mutex<Option<(Instant, Settings)>>,
+    items: Mutex<Option<Arc<RecentItems>>>,
+    settings_reads: Coalesced<Settings>,
+    items_reads: Coalesced<Arc<RecentItems>>,
+}
+
+struct RecentItems {
+    read_at: Instant,
+    rows: Vec<ItemRow>,
+    /// Stripes that had room when read, per item (same order as `rows`).
+    open_stripes: Vec<Vec<i32>>,
+}
+
+impl RecentItems {
+    fn young(&self) -> bool {
+        self.read_at.elapsed() < RECENT_FOR
+    }
+
+    fn row(&self, id: &str) -> Option<(usize, &ItemRow)> {
+        self.rows.iter().enumerate().find(|(_, r)| r.id == id)
+    }
+}
+
+/// One read for every request waiting when it starts. Each request still gets a
+/// read that *started after it arrived*, so it sees every change committed before
+/// (an operator's `admin pause` shows on the very next status poll), but a burst
+/// of N polls costs the database about two reads, not N. Hand-written: it is a
+/// list of waiters and a fair lock; no crate does exactly this.
+struct Coalesced<T> {
+    waiting: Mutex<Vec<tokio::sync::oneshot::Sender<Result<T, SharedError>>>>,
+    /// Held by the request reading for the others (tokio's lock is first come, first served).
+    reader: tokio::sync::Mutex<()>,
+}
+
+impl<T> Default for Coalesced<T> {
+    fn default() -> Self {
+        Coalesced {
+            waiting: Mutex::default(),
+            reader: tokio::sync::Mutex::default(),
+        }
+    }
+}
+
+/// A read's failure as told to the requests that shared it: still 503 when it was "not now".
+#[derive(Clone)]
+struct SharedError {
+    busy: bool,
+    what: String,
+}
+
+impl From<SharedError> for DbError {
+    fn from(e: SharedError) -> DbError {
+        if e.busy {
+            DbError::Unavailable(e.what)
+        } else {
+            DbError::Other(e.what)
+        }
+    }
+}
+
+impl<T: Clone> Coalesced<T> {
+    async fn read<F: std::future::Future<Output = DbResult<T>>>(
+        &self,
+        read: impl FnOnce() -> F,
+    ) -> DbResult<T> {
+        let (tx, mut rx) = tokio::sync::oneshot::channel();
+        lock(&self.waiting).push(tx);
+        let _reader = self.reader.lock().await;
+        // Answered by the reader before us (we were waiting when it started).
+        if let Ok(answer) = rx.try_recv() {
+            return answer.map_err(DbError::from);
+        }
+        // Everyone waiting now, us included, gets the read that starts now.
+        let batch = std::mem::take(&mut *lock(&self.waiting));
+        let result = read().await;
+        let shared = result.as_ref().map(T::clone).map_err(|e| SharedError {
+            busy: e.is_busy(),
+            what: e.to_string(),
+        });
+        for waiter in batch {
+            let _ = waiter.send(shared.clone());
+        }
+        // Ours went into the batch too; answer with the original error if any.
+        let _ = rx.try_recv();
+        result
+    }
 }
 
 /// Runs `$body` (an expression using the transaction `$tx`) in a transaction,
@@ -168,7 +307,10 @@ impl Pg {
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(|e| DbError::Other(format!("cannot build the database pool: {e}")))?;
-        Ok(Pg { pool })
+        Ok(Pg {
+            pool,
+            recent: Arc::default(),
+        })
     }
 
     /// Applies the migrations not applied yet. Safe from several processes at
@@ -264,9 +406,81 @@ impl Pg {
             .await?)
     }
 
+    /// The campaign row, read after this call began (shared with the calls
+    /// waiting at the same moment), and kept as the recent copy.
     pub async fn settings(&self) -> DbResult<Settings> {
-        let client = self.pool.get().await.map_err(pool_error)?;
-        settings(&client).await
+        let read = self
+            .recent
+            .settings_reads
+            .read(|| async {
+                let client = self.pool.get().await.map_err(pool_error)?;
+                settings(&client).await
+            })
+            .await?;
+        *lock(&self.recent.settings) = Some((Instant::now(), read));
+        Ok(read)
+    }
+
+    /// The campaign row as read at most [`RECENT_FOR`] ago: only for admitting a
+    /// claim, whose statement or transaction reads the row again.
+    pub async fn recent_settings(&self) -> DbResult<Settings> {
+        let cached = lock(&self.recent.settings)
+            .filter(|(at, _)| at.elapsed() < RECENT_FOR)
+            .map(|(_, s)| s);
+        match cached {
+            Some(s) => Ok(s),
+            None => self.settings().await,
+        }
+    }
+
+    /// Forgets the campaign row (a transaction found it changed).
+    pub fn forget_settings(&self) {
+        *lock(&self.recent.settings) = None;
+    }
+
+    /// The items as read at most [`RECENT_FOR`] ago (for the claim statement).
+    async fn recent_items(&self) -> DbResult<Arc<RecentItems>> {
+        let cached = lock(&self.recent.items).clone().filter(|r| r.young());
+        match cached {
+            Some(r) => Ok(r),
+            None => self.read_items().await,
+        }
+    }
+
+    /// The items with their counts and open stripes, read after this call
+    /// began (shared as [`Pg::settings`]), and kept as the recent copy.
+    async fn read_items(&self) -> DbResult<Arc<RecentItems>> {
+        let read = self
+            .recent
+            .items_reads
+            .read(|| async {
+                let client = self.pool.get().await.map_err(pool_error)?;
+                let open = client
+                    .prepare_cached(
+                        "SELECT item_id, stripe FROM item_stripes WHERE share IS NULL OR granted < share",
+                    )
+                    .await?;
+                let (rows, open) = futures_util::try_join!(items(&client), async {
+                    Ok::<_, DbError>(client.query(&open, &[]).await?)
+                })?;
+                let open_stripes = rows
+                    .iter()
+                    .map(|r| {
+                        open.iter()
+                            .filter(|o| o.get::<_, &str>(0) == r.id)
+                            .map(|o| o.get(1))
+                            .collect()
+                    })
+                    .collect();
+                Ok(Arc::new(RecentItems {
+                    read_at: Instant::now(),
+                    rows,
+                    open_stripes,
+                }))
+            })
+            .await?;
+        *lock(&self.recent.items) = Some(read.clone());
+        Ok(read)
     }
 
     pub async fn record_early_attempt(
@@ -286,25 +500,107 @@ impl Pg {
 
     pub async fn package(&self, now: Timestamp) -> DbResult<Package> {
         Ok(Package {
-            items: self.items().await?.iter().map(|i| i.to_item(now)).collect(),
+            items: self
+                .read_items()
+                .await?
+                .rows
+                .iter()
+                .map(|i| i.to_item(now))
+                .collect(),
         })
     }
 
     pub async fn my_claims(&self, user: &str) -> DbResult<MyClaims> {
         let client = self.pool.get().await.map_err(pool_error)?;
-        let rows = client.query(&client.prepare_cached("SELECT c.item_id, c.claimed_at, c.expires_at, c.code FROM claims c JOIN items i ON i.id = c.item_id
-                 WHERE c.user_id = $1 ORDER BY i.position").await?,
-                &[&user],
-            )
-            .await?;
+        let held = client.prepare_cached("SELECT c.item_id, c.claimed_at, c.expires_at, c.code FROM claims c JOIN items i ON i.id = c.item_id
+                 WHERE c.user_id = $1 ORDER BY i.position").await?;
+        // Both sent at once: one round trip.
+        let (rows, ineligible_reason) = futures_util::try_join!(
+            async { Ok::<_, DbError>(client.query(&held, &[&user]).await?) },
+            ineligible_reason(&client, user),
+        )?;
         Ok(MyClaims {
             claims: rows.iter().map(claim_from_row).collect(),
-            ineligible_reason: ineligible_reason(&client, user).await?,
+            ineligible_reason,
         })
     }
 
+    /// Decides a claim: first as one statement for the common case (open,
+    /// nothing held, a new key, room on the stripes picked); anything else, or a
+    /// lost race, by the full transaction, which can give every answer.
     pub async fn claim(&self, input: &ClaimInput) -> DbResult<ClaimOutcome> {
-        in_tx!(self, ReadCommitted, |tx| claim_tx(&tx, input).await?)
+        let recent = self.recent_items().await?;
+        match self.claim_at_once(&recent, input).await {
+            Ok(Some(body)) => return Ok(ClaimOutcome::Done(body)),
+            Err(e) if !(is_retryable(&e) || is_check_violation(&e)) => return Err(e),
+            Ok(None) | Err(_) => {}
+        }
+        let outcome = in_tx!(self, ReadCommitted, |tx| claim_tx(&tx, input).await?)?;
+        if let ClaimOutcome::NotOpen { .. } | ClaimOutcome::Closed | ClaimOutcome::Paused = outcome
+        {
+            // The campaign row changed: the next claim is admitted by a fresh read.
+            self.forget_settings();
+        }
+        Ok(outcome)
+    }
+
+    /// The common claim as one statement in its own (implicit) transaction:
+    /// if the campaign is open, the key new, the person eligible and holding
+    /// none of the items, it counts each item on a stripe that had room when
+    /// last read, inserts the claims and the stored answer, and returns the
+    /// answer. A stripe that filled up since fails the statement on its
+    /// `CHECK (granted <= share)` and nothing is written; any condition not met
+    /// writes nothing either (every write reads `gate`). `None`: not decided
+    /// here.
+    async fn claim_at_once(
+        &self,
+        recent: &RecentItems,
+        input: &ClaimInput,
+    ) -> DbResult<Option<String>> {
+        let mut stripes = Vec::with_capacity(input.item_ids.len());
+        let mut claims = Vec::with_capacity(input.item_ids.len());
+        for id in &input.item_ids {
+            let Some((i, row)) = recent.row(id) else {
+                return Ok(None); // unknown (or new since the read): the transaction says
+            };
+            let Some(stripe) = recent.open_stripes[i].choose(&mut rand::thread_rng()) else {
+                return Ok(None); // sold out when read: the transaction looks again
+            };
+            stripes.push(*stripe);
+            claims.push(granted_claim(row, input.now));
+        }
+        let results = claims
+            .iter()
+            .map(|c| ClaimResult {
+                item_id: c.item_id.clone(),
+                status: ClaimStatus::Granted,
+                claim: Some(c.clone()),
+                reason: None,
+            })
+            .collect();
+        let body = serde_json::to_string(&ClaimResponse { results })
+            .map_err(|e| DbError::Other(e.to_string()))?;
+        let expires: Vec<Option<i64>> = claims.iter().map(|c| c.expires_at.map(|t| t.0)).collect();
+        let codes: Vec<Option<&str>> = claims.iter().map(|c| c.code.as_deref()).collect();
+        let client = self.pool.get().await.map_err(pool_error)?;
+        let stmt = client.prepare_cached(CLAIM_AT_ONCE).await?;
+        let written = client
+            .query_opt(
+                &stmt,
+                &[
+                    &input.user,
+                    &input.key,
+                    &input.now.0,
+                    &input.item_ids,
+                    &stripes,
+                    &expires,
+                    &codes,
+                    &input.request_hash,
+                    &body,
+                ],
+            )
+            .await?;
+        Ok(written.map(|_| body))
     }
 
     /// (uploads stored by `user`, whether these bytes are among them).
@@ -685,9 +981,9 @@ async fn remember_answer(
     Ok(())
 }
 
-/// Spreads `room` over the stripes: the first `room % STRIPES` get one more.
-fn spread(room: u64, stripe: i32) -> i64 {
-    let n = STRIPES as u64;
+/// Spreads `room` over `n` stripes: the first `room % n` get one more.
+fn spread(room: u64, stripe: i32, n: usize) -> i64 {
+    let n = n.max(1) as u64;
     to_i64(room / n + u64::from((stripe as u64) < room % n))
 }
 
@@ -744,13 +1040,18 @@ async fn seed_tx(tx: &Tx<'_>, campaign: &Campaign, now: Timestamp) -> DbResult<V
             .await?;
         if added == 1 {
             position += 1;
-            for stripe in 0..STRIPES {
-                let share = item.cap.map(|cap| spread(cap, stripe));
-                tx.execute(&tx.prepare_cached("INSERT INTO item_stripes (item_id, stripe, share, granted) VALUES ($1, $2, $3, 0)").await?,
-                    &[&item.id, &stripe, &share],
+            let insert = tx
+                .prepare_cached(
+                    "INSERT INTO item_stripes (item_id, stripe, share, granted) VALUES ($1, $2, $3, 0)",
                 )
                 .await?;
-            }
+            // Sent together (pipelined), not one round trip per stripe.
+            futures_util::future::try_join_all((0..STRIPES).map(|stripe| {
+                let share = item.cap.map(|cap| spread(cap, stripe, STRIPES as usize));
+                let insert = &insert;
+                async move { tx.execute(insert, &[&item.id, &stripe, &share]).await }
+            }))
+            .await?;
         }
     }
     Ok(notes)
@@ -793,6 +1094,16 @@ async fn take(tx: &Tx<'_>, item: &str) -> DbResult<bool> {
                 return Ok(true);
             }
         }
+    }
+}
+
+/// What a person is given for `row`, claimed at `now`.
+fn granted_claim(row: &ItemRow, now: Timestamp) -> Claim {
+    Claim {
+        item_id: row.id.clone(),
+        claimed_at: now,
+        expires_at: row.validity.expires_at(now),
+        code: row.code_prefix.as_deref().map(db::new_code),
     }
 }
 
@@ -894,12 +1205,7 @@ async fn claim_tx(tx: &Tx<'_>, input: &ClaimInput) -> DbResult<ClaimOutcome> {
         }
         // A code collision (1 in 10^12) or a racing request of the same user fails
         // on a unique key: the whole transaction runs again (see `in_tx!`).
-        let claim = Claim {
-            item_id: row.id.clone(),
-            claimed_at: input.now,
-            expires_at: row.validity.expires_at(input.now),
-            code: row.code_prefix.as_deref().map(db::new_code),
-        };
+        let claim = granted_claim(row, input.now);
         new_claims.push(claim.clone());
         results.push(result(ClaimStatus::Granted, Some(claim), None));
     }
@@ -1140,7 +1446,7 @@ async fn set_cap_tx(tx: &Tx<'_>, item_id: &str, cap: Option<u64>) -> DbResult<(O
     let granted: u64 = stripes.iter().map(|(_, g)| to_u64(*g)).sum();
     let room = cap.map(|c| c.saturating_sub(granted));
     for (stripe, g) in &stripes {
-        let share = room.map(|room| g + spread(room, *stripe));
+        let share = room.map(|room| g + spread(room, *stripe, stripes.len()));
         tx.execute(
             &tx.prepare_cached(
                 "UPDATE item_stripes SET share = $3 WHERE item_id = $1 AND stripe = $2",
@@ -1200,7 +1506,9 @@ mod tests {
     #[test]
     fn shares_add_up_to_the_room_exactly() {
         for room in [0u64, 1, 31, 32, 33, 100, 3_000_000, 3_000_017] {
-            let total: i64 = (0..STRIPES).map(|s| spread(room, s)).sum();
+            let total: i64 = (0..STRIPES)
+                .map(|s| spread(room, s, STRIPES as usize))
+                .sum();
             assert_eq!(total as u64, room);
         }
     }

@@ -72,6 +72,7 @@ impl Store {
     /// the campaign. Returns notes for the operator.
     pub async fn open(
         database: &Database,
+        pool_size: usize,
         campaign: &Campaign,
         now: Timestamp,
     ) -> DbResult<(Store, Vec<String>)> {
@@ -90,7 +91,7 @@ impl Store {
                 Ok((Store::sqlite(path, conn)?, notes))
             }
             Database::Postgres(url) => {
-                let pg = Pg::connect(url, crate::pg::DEFAULT_POOL_SIZE)?;
+                let pg = Pg::connect(url, pool_size)?;
                 pg.migrate().await?;
                 let notes = pg.seed(campaign, now).await?;
                 Ok((
@@ -159,10 +160,21 @@ impl Store {
         matches!(self.engine, Engine::Postgres(_))
     }
 
+    /// The campaign row, read for this call (on PostgreSQL shared with the
+    /// calls waiting at the same moment).
     pub async fn settings(&self) -> DbResult<Settings> {
         match &self.engine {
             Engine::Sqlite { store, .. } => store.read(db::settings).await,
             Engine::Postgres(pg) => pg.settings().await,
+        }
+    }
+
+    /// The campaign row, on PostgreSQL as read at most `pg::RECENT_FOR` ago:
+    /// only for admitting a claim (see `gate::claim_gate`).
+    pub async fn recent_settings(&self) -> DbResult<Settings> {
+        match &self.engine {
+            Engine::Sqlite { store, .. } => store.read(db::settings).await,
+            Engine::Postgres(pg) => pg.recent_settings().await,
         }
     }
 

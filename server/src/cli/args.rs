@@ -136,6 +136,9 @@ pub struct ServeArgs {
     /// Evidence uploads one user may store.
     #[arg(long, value_name = "N", value_parser = number::<u64>)]
     pub upload_quota: Option<u64>,
+    /// Connections to PostgreSQL this process keeps at most (default 8).
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
+    pub database_pool: Option<usize>,
     /// Keep evidence in an S3-compatible bucket (s3://BUCKET/PREFIX) instead of DIR/uploads;
     /// credentials and endpoint from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION,
     /// AWS_ENDPOINT_URL (AWS_ALLOW_HTTP=true for a plain-HTTP endpoint).
