@@ -13,10 +13,9 @@ use common::*;
 use maeum_server::Config;
 use reqwest::Client;
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -310,14 +309,6 @@ impl Proxy {
     }
 }
 
-struct Proc(Child, String);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_evidence_store_is_a_bounded_503_and_leaves_nothing_to_point_at() {
@@ -338,7 +329,7 @@ async fn a_stalled_evidence_store_is_a_bounded_503_and_leaves_nothing_to_point_a
     let data = dir.path().join("data");
     let backing = Backing::fresh(data.clone()).await;
     let uploads = backing.uploads.clone().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_maeum-server"))
+    let child = Command::new(env!("CARGO_BIN_EXE_maeum-server"))
         .args([
             "serve",
             "--addr",
@@ -353,14 +344,7 @@ async fn a_stalled_evidence_store_is_a_bounded_503_and_leaves_nothing_to_point_a
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let proc = Proc(
-        child,
-        line.trim().trim_start_matches("listening on ").to_string(),
-    );
+    let proc = Proc::listening(child).expect("the server is listening");
     let token = maeum_server::TokenKey::load_or_create(&data)
         .unwrap()
         .issue("owner", maeum_server::clock::system_now().0 / 1000);

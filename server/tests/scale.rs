@@ -9,8 +9,7 @@ use common::*;
 use maeum_server::TokenKey;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -94,18 +93,9 @@ const SERVERS: usize = 3;
 const CLIENTS: usize = 1000;
 const CAP: u64 = 100;
 
-/// A `maeum-server serve` child, SIGKILLed when dropped.
-struct Proc(Child, String);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn spawn(backing: &Backing, campaign: &std::path::Path, addr: &str) -> Option<Proc> {
-    let mut child = Command::new(BIN)
+    let child = Command::new(BIN)
         .args(["serve", "--addr", addr, "--no-rate-limit"])
         .args(backing.cli_args())
         .arg("--campaign")
@@ -114,18 +104,7 @@ fn spawn(backing: &Backing, campaign: &std::path::Path, addr: &str) -> Option<Pr
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    match line.trim().strip_prefix("listening on ") {
-        Some(url) => Some(Proc(child, url.to_string())),
-        None => {
-            let _ = child.kill();
-            let _ = child.wait();
-            None
-        }
-    }
+    Proc::listening(child)
 }
 
 /// What a client was finally told, and by which answer.
@@ -338,7 +317,7 @@ async fn an_unreachable_evidence_store_is_a_retryable_503_and_stores_nothing() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let mut child = Command::new(BIN)
+    let child = Command::new(BIN)
         .args([
             "serve",
             "--addr",
@@ -356,14 +335,7 @@ async fn an_unreachable_evidence_store_is_a_retryable_503_and_stores_nothing() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let proc = Proc(
-        child,
-        line.trim().trim_start_matches("listening on ").to_string(),
-    );
+    let proc = Proc::listening(child).expect("the server is listening");
     let token = TokenKey::load_or_create(&data)
         .unwrap()
         .issue("owner", maeum_server::clock::system_now().0 / 1000);

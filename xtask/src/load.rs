@@ -190,30 +190,27 @@ fn drive(label: &str, servers: &[Served], tokens: &Path) -> Result<Run> {
 }
 
 impl Run {
-    /// Granted claims per second and the worst p99 in ms.
-    fn claims_and_p99(&self) -> (f64, f64) {
-        let secs = self
-            .wrks
+    /// The longest wrk run, in seconds.
+    fn seconds(&self) -> f64 {
+        self.wrks
             .iter()
             .map(|w| w.duration_us)
             .max()
             .unwrap_or(1)
             .max(1) as f64
-            / 1e6;
+            / 1e6
+    }
+
+    /// Granted claims per second and the worst p99 in ms.
+    fn claims_and_p99(&self) -> (f64, f64) {
+        let secs = self.seconds();
         let claims = self.wrks.iter().map(|w| w.granted_claims).sum::<u64>() as f64 / secs;
         let p99 = self.wrks.iter().map(|w| w.p99_us).max().unwrap_or(0) as f64 / 1000.0;
         (claims, p99)
     }
 
     fn row(&self) -> String {
-        let secs = self
-            .wrks
-            .iter()
-            .map(|w| w.duration_us)
-            .max()
-            .unwrap_or(1)
-            .max(1) as f64
-            / 1e6;
+        let secs = self.seconds();
         let sum = |f: fn(&Wrk) -> u64| self.wrks.iter().map(f).sum::<u64>();
         let max = |f: fn(&Wrk) -> u64| self.wrks.iter().map(f).max().unwrap_or(0);
         let ms = |us: u64| format!("{:.1}", us as f64 / 1000.0);

@@ -13,7 +13,8 @@ use maeum_server::{Campaign, Config, Server};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Output};
 
 pub const DRAWER: &str = "drawer-plus-1m";
 pub const FOREVER: &str = "emoticon-forever";
@@ -653,5 +654,36 @@ impl Served {
         }
         let out = self.output.lock().unwrap().clone();
         (status, out)
+    }
+}
+
+/// A `maeum-server serve` child process and the URL it listens on, SIGKILLed
+/// when dropped.
+pub struct Proc(pub Child, pub String);
+
+impl Proc {
+    /// Waits for the child's `listening on URL` line (its stdout piped);
+    /// `None`, the child gone, when it printed anything else.
+    pub fn listening(mut child: Child) -> Option<Proc> {
+        let mut line = String::new();
+        let read = child
+            .stdout
+            .take()
+            .map(|out| BufReader::new(out).read_line(&mut line));
+        match (read, line.trim().strip_prefix("listening on ")) {
+            (Some(Ok(_)), Some(url)) => Some(Proc(child, url.to_string())),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                None
+            }
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
