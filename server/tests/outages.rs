@@ -309,7 +309,6 @@ impl Proxy {
     }
 }
 
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_evidence_store_is_a_bounded_503_and_leaves_nothing_to_point_at() {
     let (Ok(endpoint), true) = (

@@ -93,7 +93,6 @@ const SERVERS: usize = 3;
 const CLIENTS: usize = 1000;
 const CAP: u64 = 100;
 
-
 fn spawn(backing: &Backing, campaign: &std::path::Path, addr: &str) -> Option<Proc> {
     let child = Command::new(BIN)
         .args(["serve", "--addr", addr, "--no-rate-limit"])

@@ -12,8 +12,8 @@ use maeum_contract::Timestamp;
 use maeum_server::{Campaign, Config, Server};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
 use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Output};
 
 pub const DRAWER: &str = "drawer-plus-1m";
