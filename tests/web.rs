@@ -1367,3 +1367,27 @@ async fn an_installed_responder_answers_instead_of_the_network() {
         ]
     );
 }
+
+/// The inline loader's reads (Trunk.toml): each is taken once, for its exact
+/// URL only, `null` means "send it yourself", and `forget` drops the rest.
+#[wasm_bindgen_test]
+async fn loader_reads_are_taken_once_and_forgotten() {
+    use maeum::api::boot;
+    js_sys::eval(
+        "self.maeumBoot = {reads: {
+            '/api/v1/status': Promise.resolve(new Response('{}')),
+            '/api/v1/package': Promise.resolve(null),
+            '/api/v1/me/claims': Promise.resolve(new Response('{}')),
+        }}",
+    )
+    .unwrap();
+    assert!(boot::read("/api/v1/statu").is_none(), "only the exact URL");
+    let status = boot::read("/api/v1/status").expect("the loader's status read");
+    assert!(status.await.is_some(), "its response");
+    assert!(boot::read("/api/v1/status").is_none(), "taken once");
+    let package = boot::read("/api/v1/package").expect("the loader's package placeholder");
+    assert!(package.await.is_none(), "null: send it yourself");
+    boot::forget();
+    assert!(boot::read("/api/v1/me/claims").is_none(), "forgotten");
+    js_sys::eval("delete self.maeumBoot").unwrap();
+}
